@@ -1,0 +1,1 @@
+//! Tessera I/O managers (under construction).
