@@ -1,1 +1,69 @@
-//! Tessera engine (under construction).
+//! Tessera's storage engine: an embedded store of zero-copy blobs addressed by
+//! `(asset key path, partition key)`.
+//!
+//! Payloads live in append-only, memory-mapped segment files, each 64-byte
+//! aligned; an ordered index (sled by default, redb with the `redb` feature)
+//! maps keys to them. A read returns a [`Blob`] that borrows the mapped bytes:
+//! rkyv archives are validated and used in place ([`Blob::rkyv`]), Arrow record
+//! batches are decoded with every buffer pointing into the mapping
+//! ([`Blob::arrow`]). Every payload carries a crc32; a damaged one is reported
+//! as [`Error::Corrupted`], never returned.
+//!
+//! ```
+//! use tessera_engine::{AssetKey, Durability, PartitionKey, Payload, Store, WriteBatch};
+//!
+//! # fn main() -> tessera_engine::Result<()> {
+//! let dir = tempfile::tempdir().expect("temporary directory");
+//! let store = Store::open(dir.path())?;
+//! let asset = AssetKey::new(["public", "weather_obs"])?;
+//! let day = PartitionKey::new("2022-07-23")?;
+//!
+//! store.put(&asset, &day, Payload::raw(&b"21.5,22.0,19.8"[..]).with_data_version("v1"))?;
+//! let blob = store.get(&asset, &day)?.expect("stored above");
+//! assert_eq!(&*blob, b"21.5,22.0,19.8");
+//! assert_eq!(blob.meta().data_version.as_deref(), Some("v1"));
+//!
+//! // Many partitions, atomically, made durable by one flush.
+//! let mut batch = WriteBatch::new().durability(Durability::Buffered);
+//! for d in 24..=26 {
+//!     batch.put(&asset, &PartitionKey::new(format!("2022-07-{d}"))?, &b"..."[..]);
+//! }
+//! store.write(batch)?;
+//! store.flush()?;
+//! assert_eq!(store.list_partitions(&asset)?.len(), 4);
+//! # Ok(())
+//! # }
+//! ```
+#![deny(unsafe_code)]
+
+mod batch;
+mod blob;
+pub mod codec;
+mod durability;
+mod error;
+mod format;
+mod fsutil;
+mod index;
+mod key;
+mod lock;
+mod record;
+mod segment;
+mod store;
+
+pub use batch::{Payload, WriteBatch};
+pub use blob::Blob;
+pub use codec::Codec;
+#[cfg(feature = "arrow")]
+pub use codec::arrow::ArrowPartition;
+#[cfg(feature = "rkyv")]
+pub use codec::rkyv::{ArchivedBlob, RkyvCheck, RkyvSerialize};
+pub use durability::Durability;
+pub use error::{Error, Result};
+pub use format::FORMAT_VERSION;
+pub use index::IndexKind;
+pub use key::{AssetKey, PartitionKey};
+pub use record::{Checksum, RecordMeta};
+pub use store::{
+    DEFAULT_SEGMENT_CAPACITY, DamagedPartition, MAX_PAYLOAD_LEN, Store, StoreBuilder, StoreStats,
+    VerifyReport,
+};

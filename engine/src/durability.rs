@@ -1,0 +1,113 @@
+//! Durability levels and the group commit that lets concurrent durable writers
+//! share one `fdatasync`.
+
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+
+use crate::error::Result;
+
+/// When a write may return.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// The write returns once it survives power loss: its payload and index entry
+    /// have been `fdatasync`ed (shared with concurrent writers).
+    #[default]
+    Immediate,
+    /// The write returns once the OS has it; [`Store::flush`](crate::Store::flush)
+    /// makes every write before it durable. A process crash loses nothing; power
+    /// loss may lose buffered writes (whole batches, never part of one).
+    Buffered,
+}
+
+#[derive(Default)]
+struct State {
+    requested: u64,
+    durable: u64,
+    syncing: bool,
+}
+
+/// Shares one sync among every caller that arrives while it is pending.
+///
+/// A caller takes a ticket after its write is complete; a leader syncs for every
+/// ticket issued before it started, so no caller returns before a sync that
+/// began after its write.
+#[derive(Default)]
+pub(crate) struct GroupCommit {
+    state: Mutex<State>,
+    done: Condvar,
+}
+
+impl GroupCommit {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Returns once a `sync` that started after this call has succeeded.
+    pub(crate) fn commit(&self, sync: impl Fn() -> Result<()>) -> Result<()> {
+        let mut state = self.lock();
+        state.requested += 1;
+        let ticket = state.requested;
+        loop {
+            if state.durable >= ticket {
+                return Ok(());
+            }
+            if state.syncing {
+                state = self
+                    .done
+                    .wait(state)
+                    .unwrap_or_else(PoisonError::into_inner);
+                continue;
+            }
+            state.syncing = true;
+            let target = state.requested;
+            drop(state);
+            let outcome = sync();
+            state = self.lock();
+            state.syncing = false;
+            if outcome.is_ok() {
+                state.durable = state.durable.max(target);
+            }
+            self.done.notify_all();
+            outcome?;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use super::*;
+
+    #[test]
+    fn concurrent_callers_share_syncs_and_each_sees_one_after_its_call() {
+        let group = Arc::new(GroupCommit::default());
+        let syncs = Arc::new(AtomicU64::new(0));
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let (group, syncs) = (Arc::clone(&group), Arc::clone(&syncs));
+                std::thread::spawn(move || {
+                    for _ in 0..50 {
+                        let before = syncs.load(Ordering::SeqCst);
+                        group
+                            .commit(|| {
+                                std::thread::sleep(std::time::Duration::from_micros(200));
+                                syncs.fetch_add(1, Ordering::SeqCst);
+                                Ok(())
+                            })
+                            .expect("sync");
+                        assert!(syncs.load(Ordering::SeqCst) > before);
+                    }
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().expect("thread");
+        }
+        let total = syncs.load(Ordering::SeqCst);
+        assert!(
+            total < 400,
+            "{total} syncs for 400 commits: none was shared"
+        );
+    }
+}

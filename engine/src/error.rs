@@ -1,0 +1,173 @@
+//! The engine's one error type.
+
+use std::io;
+use std::path::PathBuf;
+
+use crate::codec::Codec;
+use crate::key::{AssetKey, PartitionKey};
+
+/// Result alias for every fallible engine operation.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in the engine, naming what failed and where.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An asset key was rejected at construction.
+    #[error("invalid asset key {key:?}: {reason}")]
+    InvalidAssetKey {
+        /// The rejected components.
+        key: Vec<String>,
+        /// Why it was rejected.
+        reason: &'static str,
+    },
+    /// A partition key was rejected at construction.
+    #[error("invalid partition key {key:?}: {reason}")]
+    InvalidPartitionKey {
+        /// The rejected key.
+        key: String,
+        /// Why it was rejected.
+        reason: &'static str,
+    },
+    /// Another `Store` (in this process or another one) holds the directory.
+    #[error("store directory {path} is locked by another process or handle")]
+    Locked {
+        /// The store directory.
+        path: PathBuf,
+    },
+    /// An operating-system I/O call failed.
+    #[error("{op} failed on {path}: {source}")]
+    Io {
+        /// What was being done.
+        op: &'static str,
+        /// The file or directory involved.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+    /// The index backend (sled or redb) reported an error.
+    #[error("index backend {backend} failed: {message}")]
+    Index {
+        /// `sled` or `redb`.
+        backend: &'static str,
+        /// The backend's own message.
+        message: String,
+    },
+    /// A stored partition failed an integrity check; its bytes are never returned.
+    #[error("partition {partition} of asset {asset} is corrupted: {reason}")]
+    Corrupted {
+        /// The asset whose partition is damaged.
+        asset: AssetKey,
+        /// The damaged partition.
+        partition: PartitionKey,
+        /// What check failed.
+        reason: String,
+    },
+    /// An index entry could not be decoded into a key (the index file is damaged).
+    #[error("index entry is corrupted: {reason}")]
+    CorruptIndex {
+        /// What check failed.
+        reason: String,
+    },
+    /// The payload was stored with another codec than the one asked for.
+    #[error("partition {partition} of asset {asset} holds {found} data, not {expected}")]
+    CodecMismatch {
+        /// The asset.
+        asset: AssetKey,
+        /// The partition.
+        partition: PartitionKey,
+        /// The codec the caller asked for.
+        expected: Codec,
+        /// The codec the payload was written with.
+        found: Codec,
+    },
+    /// An rkyv payload passed its checksum but not validation as the requested type.
+    #[error(
+        "partition {partition} of asset {asset} is not a valid archive of the requested type: {reason}"
+    )]
+    InvalidArchive {
+        /// The asset.
+        asset: AssetKey,
+        /// The partition.
+        partition: PartitionKey,
+        /// The validator's message.
+        reason: String,
+    },
+    /// Encoding a value (rkyv or Arrow IPC) failed before anything was written.
+    #[error("encoding a {codec} payload failed: {reason}")]
+    Encode {
+        /// The codec being encoded.
+        codec: Codec,
+        /// The encoder's message.
+        reason: String,
+    },
+    /// An Arrow IPC payload passed its checksum but could not be decoded.
+    #[error("partition {partition} of asset {asset} holds undecodable Arrow IPC data: {reason}")]
+    ArrowDecode {
+        /// The asset.
+        asset: AssetKey,
+        /// The partition.
+        partition: PartitionKey,
+        /// The decoder's message.
+        reason: String,
+    },
+    /// The store was written by an incompatible format version.
+    #[error("store at {path} has format version {found}; this build reads version {supported}")]
+    UnsupportedFormat {
+        /// The format file.
+        path: PathBuf,
+        /// The version found on disk.
+        found: u32,
+        /// The version this build reads and writes.
+        supported: u32,
+    },
+    /// The store was created with another index backend than the one requested.
+    #[error("store at {path} uses the {found} index, not {requested}")]
+    BackendMismatch {
+        /// The store directory.
+        path: PathBuf,
+        /// The backend recorded in the store.
+        found: String,
+        /// The backend this open asked for.
+        requested: &'static str,
+    },
+    /// A file in the store directory is not one Tessera wrote.
+    #[error("foreign or damaged file in the store directory: {path}: {reason}")]
+    ForeignFile {
+        /// The offending file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A single payload exceeds what the format can address.
+    #[error("payload of {len} bytes exceeds the maximum of {max} bytes")]
+    PayloadTooLarge {
+        /// The payload length.
+        len: u64,
+        /// The largest payload the store accepts.
+        max: u64,
+    },
+}
+
+impl Error {
+    pub(crate) fn io(op: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
+        Self::Io {
+            op,
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn corrupted(
+        asset: &AssetKey,
+        partition: &PartitionKey,
+        reason: impl Into<String>,
+    ) -> Self {
+        Self::Corrupted {
+            asset: asset.clone(),
+            partition: partition.clone(),
+            reason: reason.into(),
+        }
+    }
+}

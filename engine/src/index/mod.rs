@@ -1,0 +1,182 @@
+//! The index: an ordered map from encoded keys to records, behind a narrow trait.
+//!
+//! A backend offers point gets, atomic batches, ordered range scans and a durable
+//! commit. Applying a batch makes it visible and atomic (after a crash, all of it
+//! or none of it) but not necessarily durable; [`IndexBackend::sync`] makes every
+//! batch applied before it durable. The store shares one `sync` between many
+//! concurrent writers (group commit).
+
+#[cfg(feature = "redb")]
+mod redb_backend;
+mod sled_backend;
+
+use std::fmt;
+use std::ops::Bound;
+use std::path::Path;
+
+use crate::error::Result;
+
+/// One change in an atomic index batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum IndexOp {
+    Put { key: Vec<u8>, value: Vec<u8> },
+    Delete { key: Vec<u8> },
+}
+
+/// Whether a scan should go on after the entry just visited.
+pub(crate) type Visit<'a> = &'a mut dyn FnMut(&[u8], &[u8]) -> Result<bool>;
+
+/// The operations the store needs of an ordered key-value index.
+pub(crate) trait IndexBackend: Send + Sync {
+    /// The value under `key`.
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>>;
+    /// Applies every op, atomically.
+    fn apply(&self, ops: &[IndexOp]) -> Result<()>;
+    /// Visits entries in `(start, end)` in key order while `visit` returns `true`.
+    fn scan(&self, start: Bound<&[u8]>, end: Bound<&[u8]>, visit: Visit<'_>) -> Result<()>;
+    /// Makes every applied batch durable.
+    fn sync(&self) -> Result<()>;
+}
+
+/// Which index backend a store uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum IndexKind {
+    /// sled 0.34 (the default).
+    #[default]
+    Sled,
+    /// redb (cargo feature `redb`).
+    #[cfg(feature = "redb")]
+    Redb,
+}
+
+impl IndexKind {
+    /// The name recorded in the store's format file.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Sled => "sled",
+            #[cfg(feature = "redb")]
+            Self::Redb => "redb",
+        }
+    }
+
+    pub(crate) fn open(self, dir: &Path) -> Result<Box<dyn IndexBackend>> {
+        match self {
+            Self::Sled => Ok(Box::new(sled_backend::SledIndex::open(dir)?)),
+            #[cfg(feature = "redb")]
+            Self::Redb => Ok(Box::new(redb_backend::RedbIndex::open(dir)?)),
+        }
+    }
+}
+
+impl fmt::Display for IndexKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod conformance {
+    //! One suite every backend passes.
+
+    use std::collections::BTreeMap;
+    use std::ops::Bound;
+
+    use proptest::prelude::*;
+
+    use super::{IndexBackend, IndexKind, IndexOp};
+
+    fn kinds() -> Vec<IndexKind> {
+        vec![
+            IndexKind::Sled,
+            #[cfg(feature = "redb")]
+            IndexKind::Redb,
+        ]
+    }
+
+    fn scan_all(
+        index: &dyn IndexBackend,
+        start: Bound<&[u8]>,
+        end: Bound<&[u8]>,
+    ) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let mut out = Vec::new();
+        index
+            .scan(start, end, &mut |k, v| {
+                out.push((k.to_vec(), v.to_vec()));
+                Ok(true)
+            })
+            .expect("scan");
+        out
+    }
+
+    fn op_strategy() -> impl Strategy<Value = IndexOp> {
+        let key = prop::collection::vec(0u8..4, 0..4);
+        prop_oneof![
+            (key.clone(), prop::collection::vec(any::<u8>(), 0..8))
+                .prop_map(|(key, value)| IndexOp::Put { key, value }),
+            key.prop_map(|key| IndexOp::Delete { key }),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        #[test]
+        fn matches_a_btreemap(batches in prop::collection::vec(prop::collection::vec(op_strategy(), 1..6), 1..8),
+                              lo in prop::collection::vec(0u8..4, 0..3)) {
+            for kind in kinds() {
+                let dir = tempfile::tempdir().expect("tempdir");
+                let index = kind.open(dir.path()).expect("open");
+                let mut model = BTreeMap::new();
+                for batch in &batches {
+                    index.apply(batch).expect("apply");
+                    for op in batch {
+                        match op {
+                            IndexOp::Put { key, value } => { model.insert(key.clone(), value.clone()); }
+                            IndexOp::Delete { key } => { model.remove(key); }
+                        }
+                    }
+                    index.sync().expect("sync");
+                }
+                for key in model.keys() {
+                    let stored = index.get(key).expect("get");
+                    prop_assert_eq!(stored.as_ref(), model.get(key));
+                }
+                let expected: Vec<_> = model.range(lo.clone()..).map(|(k, v)| (k.clone(), v.clone())).collect();
+                prop_assert_eq!(scan_all(&*index, Bound::Included(&lo), Bound::Unbounded), expected);
+            }
+        }
+    }
+
+    #[test]
+    fn scan_stops_when_asked_and_survives_reopen() {
+        for kind in kinds() {
+            let dir = tempfile::tempdir().expect("tempdir");
+            {
+                let index = kind.open(dir.path()).expect("open");
+                let ops: Vec<_> = (0u8..10)
+                    .map(|i| IndexOp::Put {
+                        key: vec![i],
+                        value: vec![i; 3],
+                    })
+                    .collect();
+                index.apply(&ops).expect("apply");
+                index.sync().expect("sync");
+            }
+            let index = kind.open(dir.path()).expect("reopen");
+            let mut seen = Vec::new();
+            index
+                .scan(
+                    Bound::Excluded(&[2u8][..]),
+                    Bound::Excluded(&[8u8][..]),
+                    &mut |k, _| {
+                        seen.push(k[0]);
+                        Ok(seen.len() < 3)
+                    },
+                )
+                .expect("scan");
+            assert_eq!(seen, vec![3, 4, 5], "{kind}");
+            assert_eq!(index.get(&[9]).expect("get"), Some(vec![9; 3]));
+        }
+    }
+}

@@ -1,0 +1,257 @@
+//! Index records: where a payload lives and what is known about it.
+//!
+//! ```text
+//! record := version:u8 (=1) codec:u8 segment:u64 frame_offset:u64 len:u64
+//!           checksum:u32 created_at_micros:i64
+//!           data_version:(u32 len, u32::MAX for none)(bytes)
+//!           metadata_count:u32 (key_len:u32 key value_len:u32 value)*
+//!           record_crc:u32   (crc32 of everything before it)
+//! ```
+//! Every integer is little-endian and fixed width.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+use crate::codec::Codec;
+
+const RECORD_VERSION: u8 = 1;
+const NO_DATA_VERSION: u32 = u32::MAX;
+
+/// A payload's CRC-32 (crc32fast, IEEE polynomial).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Checksum(pub u32);
+
+impl Checksum {
+    /// The checksum of `bytes`.
+    #[must_use]
+    pub fn of(bytes: &[u8]) -> Self {
+        Self(crc32fast::hash(bytes))
+    }
+}
+
+/// What the index knows about a stored payload, readable without touching it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordMeta {
+    /// How to read the payload.
+    pub codec: Codec,
+    /// The payload's length in bytes.
+    pub len: u64,
+    /// The payload's checksum.
+    pub checksum: Checksum,
+    /// When the payload was written (UTC, microsecond precision).
+    pub created_at: DateTime<Utc>,
+    /// The data version the writer supplied, if any.
+    pub data_version: Option<String>,
+    /// User metadata.
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// Where a payload's frame lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Location {
+    pub segment: u64,
+    pub frame_offset: u64,
+}
+
+/// An index value: location plus metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Record {
+    pub location: Location,
+    pub meta: RecordMeta,
+}
+
+impl Record {
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        let meta = &self.meta;
+        let mut out = Vec::with_capacity(64);
+        out.push(RECORD_VERSION);
+        out.push(meta.codec.tag());
+        out.extend_from_slice(&self.location.segment.to_le_bytes());
+        out.extend_from_slice(&self.location.frame_offset.to_le_bytes());
+        out.extend_from_slice(&meta.len.to_le_bytes());
+        out.extend_from_slice(&meta.checksum.0.to_le_bytes());
+        out.extend_from_slice(&meta.created_at.timestamp_micros().to_le_bytes());
+        match &meta.data_version {
+            Some(version) => put_bytes(&mut out, version.as_bytes()),
+            None => out.extend_from_slice(&NO_DATA_VERSION.to_le_bytes()),
+        }
+        put_len(&mut out, meta.metadata.len());
+        for (key, value) in &meta.metadata {
+            put_bytes(&mut out, key.as_bytes());
+            put_bytes(&mut out, value.as_bytes());
+        }
+        let crc = crc32fast::hash(&out);
+        out.extend_from_slice(&crc.to_le_bytes());
+        out
+    }
+
+    /// Decodes a record, or says why the bytes are not one.
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Self, String> {
+        let body_len = bytes
+            .len()
+            .checked_sub(4)
+            .ok_or("index record is shorter than its checksum")?;
+        let (body, crc) = bytes.split_at(body_len);
+        if crc32fast::hash(body) != u32::from_le_bytes(crc.try_into().map_err(|_| "short crc")?) {
+            return Err("index record fails its checksum".into());
+        }
+        let mut reader = Reader(body);
+        let version = reader.u8()?;
+        if version != RECORD_VERSION {
+            return Err(format!("index record version {version} is not supported"));
+        }
+        let tag = reader.u8()?;
+        let codec = Codec::from_tag(tag).ok_or_else(|| format!("unknown codec tag {tag}"))?;
+        let location = Location {
+            segment: reader.u64()?,
+            frame_offset: reader.u64()?,
+        };
+        let len = reader.u64()?;
+        let checksum = Checksum(reader.u32()?);
+        let micros = reader.i64()?;
+        let created_at =
+            DateTime::from_timestamp_micros(micros).ok_or("created-at is out of range")?;
+        let data_version = reader.optional_string()?;
+        let metadata = reader.string_map()?;
+        if !reader.0.is_empty() {
+            return Err("index record has trailing bytes".into());
+        }
+        let meta = RecordMeta {
+            codec,
+            len,
+            checksum,
+            created_at,
+            data_version,
+            metadata,
+        };
+        Ok(Self { location, meta })
+    }
+}
+
+fn put_len(out: &mut Vec<u8>, len: usize) {
+    let len = u32::try_from(len).unwrap_or(u32::MAX - 1);
+    out.extend_from_slice(&len.to_le_bytes());
+}
+
+fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+    put_len(out, bytes.len());
+    out.extend_from_slice(bytes);
+}
+
+/// A bounds-checked little-endian cursor.
+struct Reader<'a>(&'a [u8]);
+
+impl Reader<'_> {
+    fn take<const N: usize>(&mut self) -> Result<[u8; N], String> {
+        let (head, rest) = self
+            .0
+            .split_first_chunk::<N>()
+            .ok_or("index record is truncated")?;
+        self.0 = rest;
+        Ok(*head)
+    }
+
+    fn u8(&mut self) -> Result<u8, String> {
+        Ok(self.take::<1>()?[0])
+    }
+
+    fn u32(&mut self) -> Result<u32, String> {
+        Ok(u32::from_le_bytes(self.take()?))
+    }
+
+    fn u64(&mut self) -> Result<u64, String> {
+        Ok(u64::from_le_bytes(self.take()?))
+    }
+
+    fn i64(&mut self) -> Result<i64, String> {
+        Ok(i64::from_le_bytes(self.take()?))
+    }
+
+    fn string_of_len(&mut self, len: u32) -> Result<String, String> {
+        let len = usize::try_from(len).map_err(|e| e.to_string())?;
+        if len > self.0.len() {
+            return Err("index record string is truncated".into());
+        }
+        let (head, rest) = self.0.split_at(len);
+        self.0 = rest;
+        String::from_utf8(head.to_vec()).map_err(|_| "index record string is not UTF-8".into())
+    }
+
+    fn string(&mut self) -> Result<String, String> {
+        let len = self.u32()?;
+        self.string_of_len(len)
+    }
+
+    fn optional_string(&mut self) -> Result<Option<String>, String> {
+        match self.u32()? {
+            NO_DATA_VERSION => Ok(None),
+            len => self.string_of_len(len).map(Some),
+        }
+    }
+
+    fn string_map(&mut self) -> Result<BTreeMap<String, String>, String> {
+        let count = self.u32()?;
+        (0..count)
+            .map(|_| Ok((self.string()?, self.string()?)))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn record_strategy() -> impl Strategy<Value = Record> {
+        (
+            any::<u64>(),
+            any::<u64>(),
+            any::<u64>(),
+            any::<u32>(),
+            0i64..4_000_000_000_000_000,
+            prop::option::of(".{0,8}"),
+            prop::collection::btree_map(".{0,6}", ".{0,6}", 0..4),
+            0u8..3,
+        )
+            .prop_map(
+                |(segment, frame_offset, len, crc, micros, dv, metadata, tag)| Record {
+                    location: Location {
+                        segment,
+                        frame_offset,
+                    },
+                    meta: RecordMeta {
+                        codec: Codec::from_tag(tag).expect("known tag"),
+                        len,
+                        checksum: Checksum(crc),
+                        created_at: DateTime::from_timestamp_micros(micros).expect("in range"),
+                        data_version: dv,
+                        metadata,
+                    },
+                },
+            )
+    }
+
+    proptest! {
+        #[test]
+        fn round_trips(record in record_strategy()) {
+            prop_assert_eq!(Record::decode(&record.encode()), Ok(record));
+        }
+
+        #[test]
+        fn any_flipped_byte_is_detected(record in record_strategy(), at in any::<prop::sample::Index>(), bit in 0u8..8) {
+            let mut bytes = record.encode();
+            let i = at.index(bytes.len());
+            bytes[i] ^= 1 << bit;
+            prop_assert!(Record::decode(&bytes).is_err());
+        }
+
+        #[test]
+        fn truncation_is_detected(record in record_strategy(), at in any::<prop::sample::Index>()) {
+            let bytes = record.encode();
+            let cut = at.index(bytes.len());
+            prop_assert!(Record::decode(&bytes[..cut]).is_err());
+        }
+    }
+}
