@@ -19,6 +19,8 @@ use crate::error::{Error, Result};
 use crate::format::FORMAT_VERSION;
 
 const SEGMENT_MAGIC: [u8; 16] = *b"TESSERA SEGMENT\0";
+/// Suffix of a segment being created; such files are removed at open.
+pub(crate) const TEMP_SUFFIX: &str = ".tmp";
 /// Size of the segment header; the first frame starts here.
 pub(crate) const SEGMENT_HEADER_LEN: u64 = 64;
 
@@ -99,20 +101,25 @@ fn map(file: &File, path: &Path, len: u64) -> Result<Mmap> {
 
 impl Segment {
     /// Creates segment `id` in `dir` with room for `capacity` bytes (sparse),
-    /// durably: the header, the length and the directory entry are synced.
+    /// durably and atomically: the file is prepared under a temporary name,
+    /// synced, then renamed into place, so a crash never leaves a segment
+    /// without its header.
     pub(crate) fn create(dir: &Path, id: u64, capacity: u64) -> Result<Self> {
         let path = dir.join(segment_file_name(id));
+        let temp = dir.join(format!("{}{TEMP_SUFFIX}", segment_file_name(id)));
         let file = OpenOptions::new()
             .read(true)
             .write(true)
-            .create_new(true)
-            .open(&path)
-            .map_err(|e| Error::io("create segment", &path, e))?;
+            .create(true)
+            .truncate(true)
+            .open(&temp)
+            .map_err(|e| Error::io("create segment", &temp, e))?;
         file.write_all_at(&encode_header(id), 0)
-            .map_err(|e| Error::io("write segment header", &path, e))?;
+            .map_err(|e| Error::io("write segment header", &temp, e))?;
         file.set_len(capacity)
-            .map_err(|e| Error::io("size segment", &path, e))?;
-        file.sync_all().map_err(|e| Error::io("fsync", &path, e))?;
+            .map_err(|e| Error::io("size segment", &temp, e))?;
+        file.sync_all().map_err(|e| Error::io("fsync", &temp, e))?;
+        std::fs::rename(&temp, &path).map_err(|e| Error::io("rename segment", &path, e))?;
         crate::fsutil::sync_dir(dir)?;
         let map = map(&file, &path, capacity)?;
         Ok(Self {

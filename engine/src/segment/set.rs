@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
-use super::file::{SEGMENT_HEADER_LEN, Segment};
+use super::file::{SEGMENT_HEADER_LEN, Segment, TEMP_SUFFIX};
 use crate::error::{Error, Result};
 
 /// Where a reserved frame goes.
@@ -42,6 +42,13 @@ fn parse_segment_name(path: &Path) -> Option<u64> {
         .flatten()
 }
 
+/// A segment whose creation a crash interrupted (never referenced by the index).
+fn is_unfinished_segment(path: &Path) -> bool {
+    path.to_str()
+        .and_then(|p| p.strip_suffix(TEMP_SUFFIX))
+        .is_some_and(|p| parse_segment_name(Path::new(p)).is_some())
+}
+
 impl SegmentSet {
     /// Opens every segment in `dir` (creating `dir` if needed). Appends go to a
     /// new segment, created on the first write.
@@ -53,6 +60,11 @@ impl SegmentSet {
             let path = entry
                 .map_err(|e| Error::io("list segments", dir, e))?
                 .path();
+            if is_unfinished_segment(&path) {
+                std::fs::remove_file(&path)
+                    .map_err(|e| Error::io("remove unfinished segment", &path, e))?;
+                continue;
+            }
             let id = parse_segment_name(&path).ok_or_else(|| Error::ForeignFile {
                 path: path.clone(),
                 reason: "not a segment file name (expected <20 digits>.seg)".into(),
