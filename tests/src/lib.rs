@@ -65,3 +65,8 @@ mod tests {
         assert!((1..=65_536).contains(&payload_for(123).len()));
     }
 }
+
+/// The README's Rust examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
