@@ -1,0 +1,5 @@
+//! Partitions definitions and partition mappings, with Dagster's semantics.
+
+mod window;
+
+pub use window::TimeWindow;
