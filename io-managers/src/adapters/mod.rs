@@ -1,0 +1,19 @@
+//! I/O managers over a shared [`tessera_engine::Store`], plus the in-memory
+//! and filesystem managers.
+
+mod arrow;
+mod arrow_column;
+mod bytes;
+mod filesystem;
+mod memory;
+mod path_escape;
+mod rkyv;
+mod store_backed;
+
+pub use arrow::{ArrowIoManager, ArrowPartitionStream, ConcatenatedBatches};
+pub use arrow_column::ArrowColumnInputManager;
+pub use bytes::BytesIoManager;
+pub use filesystem::FilesystemIoManager;
+pub use memory::InMemoryIoManager;
+pub use rkyv::{RkyvIoManager, RkyvViewInputManager};
+pub use store_backed::StoreTarget;

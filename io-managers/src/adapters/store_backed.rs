@@ -1,0 +1,111 @@
+//! What every store-backed manager shares: where it writes, how a context
+//! becomes a key, and one-partition and range writes.
+
+use std::sync::Arc;
+
+use tessera_engine::{Blob, Durability, PartitionKey, Payload, Store, WriteBatch};
+
+use crate::context::{InputContext, OutputContext};
+use crate::error::Result;
+use crate::manager::PartitionMap;
+use crate::metadata::{BYTE_SIZE, Metadata};
+
+/// A shared store and the durability its manager writes with.
+#[derive(Debug, Clone)]
+pub struct StoreTarget {
+    store: Arc<Store>,
+    durability: Option<Durability>,
+}
+
+impl StoreTarget {
+    /// Writes to `store` with the store's default durability.
+    pub fn new(store: Arc<Store>) -> Self {
+        Self {
+            store,
+            durability: None,
+        }
+    }
+
+    /// The same store, written with `durability`.
+    #[must_use]
+    pub fn with_durability(mut self, durability: Durability) -> Self {
+        self.durability = Some(durability);
+        self
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    /// Stores one (unpartitioned or single-partition) output, recording its
+    /// byte size as output metadata.
+    pub(crate) fn write_one(&self, context: &OutputContext, payload: Payload<'_>) -> Result<()> {
+        let partition = output_partition(context)?;
+        context.add_output_metadata(BYTE_SIZE, payload.bytes().len())?;
+        let payload = annotate(payload, context.output_metadata(), context.data_version());
+        let mut batch = self.batch();
+        batch.put(context.asset_key(), &partition, payload);
+        Ok(self.store.write(batch)?)
+    }
+
+    /// Stores one payload per partition of a range output, in one atomic batch.
+    pub(crate) fn write_range(
+        &self,
+        context: &OutputContext,
+        payloads: PartitionMap<Payload<'_>>,
+    ) -> Result<()> {
+        let mut batch = self.batch();
+        for (key, payload) in payloads {
+            context.add_partition_metadata(&key, BYTE_SIZE, payload.bytes().len())?;
+            let payload = annotate(
+                payload,
+                context.metadata_for_partition(&key),
+                context.partition_data_version(&key),
+            );
+            batch.put(context.asset_key(), &PartitionKey::new(key)?, payload);
+        }
+        Ok(self.store.write(batch)?)
+    }
+
+    /// The stored blob of one partition of the input's upstream asset.
+    pub(crate) fn read(
+        &self,
+        context: &InputContext,
+        partition: Option<&str>,
+    ) -> Result<Option<Blob>> {
+        let key = match partition {
+            Some(key) => PartitionKey::new(key)?,
+            None => PartitionKey::unpartitioned(),
+        };
+        Ok(self.store.get(context.asset_key(), &key)?)
+    }
+
+    fn batch(&self) -> WriteBatch<'static> {
+        match self.durability {
+            Some(durability) => WriteBatch::new().durability(durability),
+            None => WriteBatch::new(),
+        }
+    }
+}
+
+fn output_partition(context: &OutputContext) -> Result<PartitionKey> {
+    if !context.has_asset_partitions() {
+        return Ok(PartitionKey::unpartitioned());
+    }
+    Ok(PartitionKey::new(context.partition_key()?)?)
+}
+
+fn annotate<'a>(
+    payload: Payload<'a>,
+    metadata: Metadata,
+    data_version: Option<&str>,
+) -> Payload<'a> {
+    let payload = metadata.into_iter().fold(payload, |p, (key, value)| {
+        p.with_metadata(key, value.to_string())
+    });
+    match data_version {
+        Some(version) => payload.with_data_version(version),
+        None => payload,
+    }
+}

@@ -1,0 +1,98 @@
+//! The I/O managers' error type.
+
+use std::path::PathBuf;
+
+use tessera_engine::AssetKey;
+
+/// Everything that can go wrong in an I/O manager, a context or the executor.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The storage engine failed (I/O, corruption, a codec mismatch, …).
+    #[error(transparent)]
+    Engine(#[from] tessera_engine::Error),
+    /// Arrow could not encode, decode or project a table.
+    #[error("arrow: {0}")]
+    Arrow(#[from] arrow_schema::ArrowError),
+    /// A file-system operation of the filesystem I/O manager failed.
+    #[error("{op} {}: {source}", path.display())]
+    Io {
+        /// What was being done.
+        op: &'static str,
+        /// The file or directory concerned.
+        path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The stored value for an (asset, partition) does not exist: the store's own
+    /// "not found", never a guess from an I/O error.
+    #[error("asset {asset}{} has no stored value", partition.as_ref().map(|p| format!(" partition {p:?}")).unwrap_or_default())]
+    Missing {
+        /// The asset asked for.
+        asset: AssetKey,
+        /// The partition asked for (`None` for an unpartitioned asset).
+        partition: Option<String>,
+    },
+    /// A value was handed to, or asked of, a manager as a type it does not handle.
+    #[error("I/O manager {manager:?} handles {expected}, not {found}")]
+    WrongType {
+        /// The manager's name in the registry (or its type).
+        manager: String,
+        /// The type the manager stores or loads.
+        expected: &'static str,
+        /// The type that was given or asked for.
+        found: &'static str,
+    },
+    /// No manager is registered under this key.
+    #[error("no I/O manager or input manager is registered as {0:?}")]
+    UnknownManager(String),
+    /// `partition_key` was asked of a context that does not have exactly one key.
+    #[error("the context for {asset} has {count} partition keys, not exactly one")]
+    NotSinglePartition {
+        /// The asset of the context.
+        asset: AssetKey,
+        /// How many partition keys it has.
+        count: usize,
+    },
+    /// A partition accessor was used on an unpartitioned context.
+    #[error("the context for {0} is not partitioned")]
+    NotPartitioned(AssetKey),
+    /// The time window was asked of a context whose partitions are not time windows.
+    #[error("the partitions of {0} have no time window")]
+    NoTimeWindow(AssetKey),
+    /// Output metadata was added twice under one key (Dagster raises the same).
+    #[error("output metadata {0:?} was already added")]
+    DuplicateMetadata(String),
+    /// A partition key that cannot be turned into a path under the base directory.
+    #[error("partition key {key:?} cannot be stored as a file: {reason}")]
+    UnsafePath {
+        /// The offending key.
+        key: String,
+        /// Why it is refused.
+        reason: &'static str,
+    },
+    /// The values of a range output do not match the context's partition keys.
+    #[error(
+        "a range output for {asset} has values for {given:?}, the context expects {expected:?}"
+    )]
+    RangeMismatch {
+        /// The asset of the output.
+        asset: AssetKey,
+        /// The partition keys the context expects.
+        expected: Vec<String>,
+        /// The partition keys the values were given for.
+        given: Vec<String>,
+    },
+    /// A column asked for by an input manager or a projection.
+    #[error("column {column:?}: {reason}")]
+    Column {
+        /// The column's name.
+        column: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+/// The result type of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
