@@ -353,7 +353,10 @@ fn check_distinct_keys(def: &TimeWindowPartitionsDefinition) -> Result<()> {
         let key = def.key_of(tick)?;
         let next = def.next_tick(tick)?;
         let same_as_next = def.key_of(next)? == key;
-        let back = super::format::parse_key(def.timezone, &def.fmt, &key).ok();
+        let back = super::format::parse_key(def.timezone, &def.fmt, &key)
+            .ok()
+            .map(|parsed| def.tick_at_or_after(parsed))
+            .transpose()?;
         if same_as_next || back != Some(tick) {
             return Err(PartitionsError::InvalidFormat {
                 fmt: def.fmt.clone(),

@@ -194,20 +194,16 @@ impl TimeWindowPartitionsDefinition {
         }
     }
 
-    /// The tick a key names, strictly (see [`Self::time_window_for_key`]).
+    /// The tick a key names: the first tick at or after the time it parses to,
+    /// whose key must be exactly `key` (see [`Self::time_window_for_key`]).
     pub(crate) fn tick_of(&self, key: &str) -> Result<DateTime<Utc>> {
         let malformed = |reason: String| PartitionsError::MalformedKey {
             key: key.to_owned(),
             fmt: self.fmt.clone(),
             reason,
         };
-        let tick = parse_key(self.timezone, &self.fmt, key).map_err(malformed)?;
-        if self.cadence.next_at_or_after(self.timezone, tick)? != tick {
-            return Err(malformed(format!(
-                "{tick} is not a tick of {:?}",
-                self.cron_schedule
-            )));
-        }
+        let parsed = parse_key(self.timezone, &self.fmt, key).map_err(malformed)?;
+        let tick = self.tick_at_or_after(parsed)?;
         if self.key_of(tick)? != key {
             return Err(malformed(format!(
                 "the key of that window is {:?}",
