@@ -1,0 +1,139 @@
+//! Partition keys: `strftime` of a window's start, with Dagster's DST suffix,
+//! and the strict inverse.
+
+use std::fmt::Write as _;
+
+use chrono::format::{Item, Parsed, StrftimeItems, parse};
+use chrono::offset::LocalResult;
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use chrono_tz::Tz;
+
+use super::resolve::earliest;
+use crate::partitions::error::{PartitionsError, Result};
+
+/// Length of the `%z` suffix Dagster appends (`-0800`).
+const SUFFIX_LEN: usize = 5;
+
+/// Checks that chrono understands every specifier of `fmt`.
+pub(crate) fn check_format(fmt: &str) -> Result<()> {
+    if fmt.is_empty() {
+        return Err(invalid_format(fmt, "the format is empty"));
+    }
+    if StrftimeItems::new(fmt).any(|item| matches!(item, Item::Error)) {
+        return Err(invalid_format(
+            fmt,
+            "it has an unknown or incomplete % specifier",
+        ));
+    }
+    Ok(())
+}
+
+fn invalid_format(fmt: &str, reason: &str) -> PartitionsError {
+    PartitionsError::InvalidFormat {
+        fmt: fmt.to_owned(),
+        reason: reason.to_owned(),
+    }
+}
+
+/// The key of the window starting at `tick`: `strftime(tick, fmt)` in `tz`,
+/// plus the UTC offset (`-0800`) when `tick` is the second occurrence of a
+/// repeated local time and `fmt` has no `%z` (Dagster's
+/// `POST_DST_TRANSITION_SUFFIX`).
+pub(crate) fn format_key(tz: Tz, fmt: &str, tick: DateTime<Utc>) -> Result<String> {
+    let local = tick.with_timezone(&tz);
+    let mut key = String::new();
+    write!(key, "{}", local.format(fmt)).map_err(|_| invalid_format(fmt, "formatting failed"))?;
+    if !fmt.contains("%z") && is_second_occurrence(tz, local.naive_local(), tick) {
+        write!(key, "{}", local.format("%z")).map_err(|_| invalid_format(fmt, "%z failed"))?;
+    }
+    Ok(key)
+}
+
+fn is_second_occurrence(tz: Tz, naive: NaiveDateTime, tick: DateTime<Utc>) -> bool {
+    matches!(tz.from_local_datetime(&naive), LocalResult::Ambiguous(_, later) if later == tick)
+}
+
+/// The instant a key names, read leniently (no round-trip check; the
+/// definition checks that). A trailing `±HHMM` picks the occurrence of a
+/// repeated local time; without it the first occurrence is meant.
+pub(crate) fn parse_key(tz: Tz, fmt: &str, key: &str) -> Result<DateTime<Utc>, String> {
+    if let Ok(parsed) = parse_fields(fmt, key) {
+        return instant(tz, &parsed);
+    }
+    let split = key
+        .len()
+        .checked_sub(SUFFIX_LEN)
+        .filter(|i| key.is_char_boundary(*i));
+    let Some((head, suffix)) = split.map(|i| key.split_at(i)) else {
+        return Err(format!("it does not match {fmt:?}"));
+    };
+    let mut parsed = parse_fields(fmt, head).map_err(|e| e.to_string())?;
+    let mut offset = Parsed::new();
+    parse(&mut offset, suffix, StrftimeItems::new("%z")).map_err(|e| e.to_string())?;
+    if let Some(seconds) = offset.offset() {
+        parsed
+            .set_offset(i64::from(seconds))
+            .map_err(|e| e.to_string())?;
+    }
+    instant(tz, &parsed)
+}
+
+/// A `start`, `end` or exclusion date: `fmt`, else `%Y-%m-%d` (midnight),
+/// else `%Y-%m-%d %H:%M:%S`, in `tz`.
+pub(crate) fn parse_date(tz: Tz, fmt: &str, value: &str) -> Result<DateTime<Utc>> {
+    [fmt, "%Y-%m-%d", "%Y-%m-%d %H:%M:%S"]
+        .iter()
+        .find_map(|f| parse_fields(f, value).ok())
+        .and_then(|parsed| naive(&parsed).ok())
+        .map(|n| earliest(tz, n))
+        .ok_or_else(|| PartitionsError::MalformedDate {
+            value: value.to_owned(),
+            fmt: fmt.to_owned(),
+        })
+}
+
+fn parse_fields(fmt: &str, text: &str) -> chrono::format::ParseResult<Parsed> {
+    let mut parsed = Parsed::new();
+    parse(&mut parsed, text, StrftimeItems::new(fmt))?;
+    Ok(parsed)
+}
+
+/// The local time of `parsed`, missing time fields taken as 0 and a missing
+/// day as the 1st (for `%Y-%m`).
+fn naive(parsed: &Parsed) -> Result<NaiveDateTime, String> {
+    let mut p = parsed.clone();
+    let text = |e: chrono::format::ParseError| e.to_string();
+    if p.hour_div_12().is_none() && p.hour_mod_12().is_none() {
+        p.set_hour(0).map_err(text)?;
+    }
+    if p.minute().is_none() {
+        p.set_minute(0).map_err(text)?;
+    }
+    if p.second().is_none() {
+        p.set_second(0).map_err(text)?;
+    }
+    if p.day().is_none() && p.ordinal().is_none() && p.weekday().is_none() {
+        p.set_day(1).map_err(text)?;
+    }
+    let date = p.to_naive_date().map_err(text)?;
+    let time = p.to_naive_time().map_err(text)?;
+    Ok(date.and_time(time))
+}
+
+fn instant(tz: Tz, parsed: &Parsed) -> Result<DateTime<Utc>, String> {
+    let naive = naive(parsed)?;
+    let candidates = match tz.from_local_datetime(&naive) {
+        LocalResult::None => return Err(format!("{naive} does not exist in {tz}")),
+        LocalResult::Single(dt) => vec![dt],
+        LocalResult::Ambiguous(a, b) => vec![a, b],
+    };
+    let chosen = match parsed.offset() {
+        None => candidates.first(),
+        Some(offset) => candidates
+            .iter()
+            .find(|dt| chrono::Offset::fix(dt.offset()).local_minus_utc() == offset),
+    };
+    chosen
+        .map(|dt| dt.with_timezone(&Utc))
+        .ok_or_else(|| format!("{naive} has no occurrence with that UTC offset in {tz}"))
+}
