@@ -92,6 +92,75 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// A partitions definition or mapping rejected its input.
+    #[error(transparent)]
+    Partitions(#[from] crate::partitions::PartitionsError),
+    /// A compute function asked for an input it does not have.
+    #[error("no input named {0:?} (or it was already taken)")]
+    UnknownInput(String),
+    /// Two assets share a key.
+    #[error("asset {0} is defined twice")]
+    DuplicateAsset(AssetKey),
+    /// An asset key under Tessera's reserved prefix.
+    #[error("asset {0}: keys starting with \"__tessera__\" are reserved")]
+    ReservedAsset(AssetKey),
+    /// An input names an asset that is not defined.
+    #[error("asset {asset} reads {upstream}, which is not defined")]
+    UnknownUpstream {
+        /// The downstream asset.
+        asset: AssetKey,
+        /// The missing upstream.
+        upstream: AssetKey,
+    },
+    /// The assets depend on each other in a cycle.
+    #[error("the assets form a cycle through {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "))]
+    Cycle(Vec<AssetKey>),
+    /// An asset or input names a manager that is not registered.
+    #[error("asset {asset} uses the manager {key:?}, which is not registered")]
+    MissingManager {
+        /// The asset.
+        asset: AssetKey,
+        /// The manager key.
+        key: String,
+    },
+    /// A partition mapping that does not fit the two definitions.
+    #[error("asset {asset}, input {input:?}: {reason}")]
+    IncompatibleMapping {
+        /// The downstream asset.
+        asset: AssetKey,
+        /// The input.
+        input: String,
+        /// Why it does not fit.
+        reason: String,
+    },
+    /// An asset that is not in the definitions.
+    #[error("asset {0} is not defined")]
+    UnknownAsset(AssetKey),
+    /// A selection of partitions that does not apply.
+    #[error("invalid selection: {0}")]
+    InvalidSelection(String),
+    /// A partition depends on upstream partitions that do not exist.
+    #[error(
+        "asset {asset} partition {partition:?} depends on invalid partitions of {upstream}: {keys:?}"
+    )]
+    InvalidUpstreamPartitions {
+        /// The downstream asset.
+        asset: AssetKey,
+        /// The downstream partition.
+        partition: String,
+        /// The upstream asset.
+        upstream: AssetKey,
+        /// The upstream keys that do not exist.
+        keys: Vec<String>,
+    },
+    /// A compute function failed or panicked.
+    #[error("asset {asset}: compute failed: {message}")]
+    Compute {
+        /// The asset.
+        asset: AssetKey,
+        /// What it reported.
+        message: String,
+    },
 }
 
 /// The result type of this crate.

@@ -5,9 +5,12 @@
 pub mod adapters;
 pub mod context;
 mod error;
+pub mod example;
+pub mod executor;
 pub mod manager;
 pub mod metadata;
 pub mod partitions;
+pub mod records;
 
 pub use adapters::{
     ArrowColumnInputManager, ArrowIoManager, BytesIoManager, FilesystemIoManager,

@@ -1,0 +1,184 @@
+//! `assets`, `partitions`, `show`, `verify` and `stats`.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use tessera_engine::{AssetKey, Codec, Store};
+use tessera_io_managers::records::{RESERVED_PREFIX, RecordStore};
+
+use super::{CommandResult, partition_key};
+use crate::table::{batch_rows, bytes, print_table};
+
+pub(super) fn assets(store: &Store) -> CommandResult {
+    let mut rows = Vec::new();
+    for asset in store.list_assets()? {
+        if asset.components().first().map(String::as_str) == Some(RESERVED_PREFIX) {
+            continue;
+        }
+        let partitions = store.list_partitions(&asset)?;
+        let mut size = 0;
+        for partition in &partitions {
+            size += store.meta(&asset, partition)?.map_or(0, |m| m.len);
+        }
+        let count = if partitions.iter().all(|p| p.is_unpartitioned()) {
+            "unpartitioned".to_owned()
+        } else {
+            partitions.len().to_string()
+        };
+        rows.push(vec![asset.to_string(), count, bytes(size)]);
+    }
+    print_table(&["asset", "partitions", "bytes"], &rows);
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) fn partitions(store: Arc<Store>, asset: &AssetKey) -> CommandResult {
+    let records = RecordStore::new(store.clone());
+    let mut rows = Vec::new();
+    for partition in store.list_partitions(asset)? {
+        let key = partition.as_str();
+        let meta = store.meta(asset, &partition)?;
+        let record = records.materialization(asset, key)?;
+        rows.push(vec![
+            key.unwrap_or("(unpartitioned)").to_owned(),
+            meta.as_ref().map_or_else(String::new, |m| bytes(m.len)),
+            meta.as_ref()
+                .and_then(|m| m.metadata.get("dagster/row_count").cloned())
+                .unwrap_or_default(),
+            records.status(asset, key)?.to_string(),
+            record
+                .map(|r| r.started_at().format("%Y-%m-%d %H:%M:%S").to_string())
+                .unwrap_or_default(),
+        ]);
+    }
+    if rows.is_empty() {
+        return Err(format!("asset {asset} has no stored partitions").into());
+    }
+    print_table(
+        &[
+            "partition",
+            "bytes",
+            "rows",
+            "status",
+            "materialized at (UTC)",
+        ],
+        &rows,
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) fn show(
+    store: Arc<Store>,
+    asset: &AssetKey,
+    partition: Option<&str>,
+    limit: usize,
+) -> CommandResult {
+    let key = partition_key(partition)?;
+    let blob = store.get(asset, &key)?.ok_or_else(|| {
+        format!(
+            "asset {asset} has no partition {}",
+            partition.unwrap_or("(unpartitioned)")
+        )
+    })?;
+    let meta = blob.meta();
+    println!("asset:        {asset}");
+    println!("partition:    {}", partition.unwrap_or("(unpartitioned)"));
+    println!("codec:        {:?}", meta.codec);
+    println!("bytes:        {} ({})", meta.len, bytes(meta.len));
+    println!("crc32:        {:08x}", meta.checksum.0);
+    println!(
+        "stored at:    {}",
+        meta.created_at.format("%Y-%m-%d %H:%M:%S%.3f UTC")
+    );
+    println!(
+        "data version: {}",
+        meta.data_version.as_deref().unwrap_or("-")
+    );
+    for (name, value) in &meta.metadata {
+        println!("metadata:     {name} = {value}");
+    }
+    if let Some(record) = RecordStore::new(store.clone()).materialization(asset, partition)? {
+        println!(
+            "run:          {} ({:.2?})",
+            record.run_id,
+            record.duration()
+        );
+        println!("code version: {}", record.code_version);
+        for input in &record.inputs {
+            println!(
+                "read:         {} ({} partitions)",
+                input.asset.join("/"),
+                input.partitions.len()
+            );
+        }
+    }
+    if meta.codec == Codec::ArrowIpc {
+        let table = blob.arrow()?;
+        println!("rows:         {}", table.num_rows());
+        println!("schema:");
+        for field in table.schema.fields() {
+            println!(
+                "  {}: {}{}",
+                field.name(),
+                field.data_type(),
+                if field.is_nullable() {
+                    " (nullable)"
+                } else {
+                    ""
+                }
+            );
+        }
+        if let Some(batch) = table.batches.first() {
+            let header: Vec<&str> = table
+                .schema
+                .fields()
+                .iter()
+                .map(|f| f.name().as_str())
+                .collect();
+            print_table(&header, &batch_rows(batch, limit));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) fn verify(store: &Store) -> CommandResult {
+    let report = store.verify()?;
+    println!(
+        "checked {} partitions, {}",
+        report.checked,
+        bytes(report.bytes)
+    );
+    for damaged in &report.damaged {
+        println!("damaged: {}", damaged.error);
+    }
+    Ok(if report.is_ok() {
+        println!("every checksum matches");
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+pub(super) fn stats(store: &Store) -> CommandResult {
+    let stats = store.stats()?;
+    print_table(
+        &[
+            "assets",
+            "partitions",
+            "payload",
+            "live",
+            "garbage",
+            "segments",
+            "segment files",
+        ],
+        &[vec![
+            stats.assets.to_string(),
+            stats.partitions.to_string(),
+            bytes(stats.payload_bytes),
+            bytes(stats.live_bytes),
+            bytes(stats.garbage_bytes),
+            stats.segments.to_string(),
+            bytes(stats.segment_bytes),
+        ]],
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,109 @@
+//! `rolling_7d_stats`: per station statistics over the 7 days ending on the partition's day.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use arrow_array::{Array, Float64Array, Int64Array, RecordBatch, StringArray};
+use arrow_schema::{ArrowError, DataType, Field, Schema};
+use tessera_engine::ArrowPartition;
+
+use crate::executor::{AssetContext, ComputeError, Inputs, Output};
+
+/// The statistics of one station over a window of days.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StationStats {
+    /// Observations counted.
+    pub observations: i64,
+    /// Mean temperature (°C).
+    pub mean_temp_c: f64,
+    /// Lowest temperature (°C).
+    pub min_temp_c: f64,
+    /// Highest temperature (°C).
+    pub max_temp_c: f64,
+}
+
+/// Per-station statistics of the `temperature_c` column over `batches`.
+///
+/// # Errors
+/// [`ArrowError::SchemaError`] if a column is missing or of another type.
+pub fn rolling_stats<'a>(
+    batches: impl IntoIterator<Item = &'a RecordBatch>,
+) -> Result<BTreeMap<String, StationStats>, ArrowError> {
+    let mut sums: BTreeMap<String, (i64, f64, f64, f64)> = BTreeMap::new();
+    for batch in batches {
+        let stations = column::<StringArray>(batch, "station")?;
+        let temperatures = column::<Float64Array>(batch, "temperature_c")?;
+        for (station, temperature) in stations.iter().zip(temperatures.values()) {
+            let entry = sums
+                .entry(station.unwrap_or_default().to_owned())
+                .or_insert((0, 0.0, f64::INFINITY, f64::NEG_INFINITY));
+            entry.0 += 1;
+            entry.1 += temperature;
+            entry.2 = entry.2.min(*temperature);
+            entry.3 = entry.3.max(*temperature);
+        }
+    }
+    Ok(sums
+        .into_iter()
+        .map(|(station, (count, sum, min, max))| {
+            let stats = StationStats {
+                observations: count,
+                mean_temp_c: sum / count as f64,
+                min_temp_c: min,
+                max_temp_c: max,
+            };
+            (station, stats)
+        })
+        .collect())
+}
+
+fn column<'a, T: 'static>(batch: &'a RecordBatch, name: &str) -> Result<&'a T, ArrowError> {
+    batch
+        .column_by_name(name)
+        .and_then(|c| c.as_any().downcast_ref::<T>())
+        .ok_or_else(|| {
+            ArrowError::SchemaError(format!("column {name:?} is missing or of another type"))
+        })
+}
+
+/// `rolling_7d_stats`: reads up to 7 days of observations (fewer at the start).
+pub(super) fn compute(context: &AssetContext, inputs: &mut Inputs) -> Result<Output, ComputeError> {
+    let days = inputs.take::<ArrowPartition>("weather_obs")?.into_map();
+    let stats = rolling_stats(days.values().flat_map(|day| day.batches.iter()))?;
+    context.log(format!("{} days of observations", days.len()));
+    let day_count = i64::try_from(days.len())?;
+    Ok(Output::new(vec![stats_table(&stats, day_count)?]))
+}
+
+/// The statistics as a table: one row per station.
+pub(super) fn stats_table(
+    stats: &BTreeMap<String, StationStats>,
+    days: i64,
+) -> Result<RecordBatch, ArrowError> {
+    RecordBatch::try_new(
+        Arc::new(Schema::new(vec![
+            Field::new("station", DataType::Utf8, false),
+            Field::new("days", DataType::Int64, false),
+            Field::new("observations", DataType::Int64, false),
+            Field::new("mean_temp_c", DataType::Float64, false),
+            Field::new("min_temp_c", DataType::Float64, false),
+            Field::new("max_temp_c", DataType::Float64, false),
+        ])),
+        vec![
+            Arc::new(StringArray::from_iter_values(stats.keys())),
+            Arc::new(Int64Array::from(vec![days; stats.len()])),
+            Arc::new(Int64Array::from_iter_values(
+                stats.values().map(|s| s.observations),
+            )),
+            Arc::new(Float64Array::from_iter_values(
+                stats.values().map(|s| s.mean_temp_c),
+            )),
+            Arc::new(Float64Array::from_iter_values(
+                stats.values().map(|s| s.min_temp_c),
+            )),
+            Arc::new(Float64Array::from_iter_values(
+                stats.values().map(|s| s.max_temp_c),
+            )),
+        ],
+    )
+}

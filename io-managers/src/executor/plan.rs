@@ -1,0 +1,227 @@
+//! The plan of a run: one task per partition (or per single-run backfill),
+//! with the upstream partitions each one reads and the tasks it waits for.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
+use super::asset::{AssetDefinition, BackfillPolicy};
+use super::definitions::Definitions;
+use super::request::{AssetSelection, MaterializeRequest, PartitionSelection};
+use crate::error::{Error, Result};
+use crate::partitions::{PartitionContext, PartitionsDefinition, TimeWindow};
+use crate::records::StalenessResolver;
+
+/// One compute call to make.
+#[derive(Debug)]
+pub(crate) struct Task {
+    pub(crate) asset: usize,
+    pub(crate) partitions: Option<Vec<String>>,
+    pub(crate) time_window: Option<TimeWindow>,
+    pub(crate) inputs: Vec<PlannedInput>,
+    pub(crate) deps: Vec<usize>,
+    pub(crate) invalid: Option<Error>,
+}
+
+/// The upstream partitions one input of a task reads.
+#[derive(Debug)]
+pub(crate) struct PlannedInput {
+    pub(crate) upstream: usize,
+    pub(crate) keys: Option<Vec<String>>,
+    pub(crate) time_window: Option<TimeWindow>,
+}
+
+/// Every task of a run and who waits for whom.
+#[derive(Debug)]
+pub(crate) struct Plan {
+    pub(crate) tasks: Vec<Task>,
+    pub(crate) dependents: Vec<Vec<usize>>,
+}
+
+pub(crate) fn build_plan(
+    definitions: &Definitions,
+    request: &MaterializeRequest,
+    now: DateTime<Utc>,
+) -> Result<Plan> {
+    let ctx = PartitionContext::at(now).with_dynamic(&definitions.dynamic);
+    let mut tasks = Vec::new();
+    let mut by_partition: HashMap<(usize, Option<String>), usize> = HashMap::new();
+    let mut staleness = StalenessResolver::new(definitions, now);
+    for at in selected_assets(definitions, &request.assets)? {
+        let asset = &definitions.assets[at];
+        for partitions in task_partitions(&mut staleness, asset, request, &ctx)? {
+            for key in partitions.iter().flatten() {
+                by_partition.insert((at, Some(key.clone())), tasks.len());
+            }
+            if partitions.is_none() {
+                by_partition.insert((at, None), tasks.len());
+            }
+            let time_window = window_of(asset.partitions.as_ref(), partitions.as_deref())?;
+            tasks.push(Task {
+                asset: at,
+                partitions,
+                time_window,
+                inputs: Vec::new(),
+                deps: Vec::new(),
+                invalid: None,
+            });
+        }
+    }
+    for task in &mut tasks {
+        plan_inputs(definitions, task, &by_partition, &ctx)?;
+    }
+    let mut dependents = vec![Vec::new(); tasks.len()];
+    for (at, task) in tasks.iter().enumerate() {
+        for &dep in &task.deps {
+            dependents[dep].push(at);
+        }
+    }
+    Ok(Plan { tasks, dependents })
+}
+
+fn selected_assets(definitions: &Definitions, selection: &AssetSelection) -> Result<Vec<usize>> {
+    match selection {
+        AssetSelection::All => Ok(definitions.order.clone()),
+        AssetSelection::Assets(keys) => {
+            for key in keys {
+                definitions.asset(key)?;
+            }
+            Ok(definitions
+                .order
+                .iter()
+                .copied()
+                .filter(|&at| keys.contains(&definitions.assets[at].key))
+                .collect())
+        }
+    }
+}
+
+/// The partition sets of an asset's tasks: one per partition, one for a
+/// single-run backfill, `[None]` when unpartitioned.
+fn task_partitions(
+    staleness: &mut StalenessResolver<'_>,
+    asset: &AssetDefinition,
+    request: &MaterializeRequest,
+    ctx: &PartitionContext<'_>,
+) -> Result<Vec<Option<Vec<String>>>> {
+    let Some(def) = &asset.partitions else {
+        if request.only_missing_or_stale && staleness.status(&asset.key, None)?.is_fresh() {
+            return Ok(Vec::new());
+        }
+        return Ok(vec![None]);
+    };
+    let mut keys = selected_keys(asset, def, &request.partitions, ctx)?;
+    if request.only_missing_or_stale {
+        let mut wanted = Vec::with_capacity(keys.len());
+        for key in keys {
+            if !staleness.status(&asset.key, Some(&key))?.is_fresh() {
+                wanted.push(key);
+            }
+        }
+        keys = wanted;
+    }
+    Ok(match asset.backfill_policy {
+        BackfillPolicy::SingleRun if !keys.is_empty() => vec![Some(keys)],
+        BackfillPolicy::SingleRun => Vec::new(),
+        BackfillPolicy::PerPartition => keys.into_iter().map(|key| Some(vec![key])).collect(),
+    })
+}
+
+fn selected_keys(
+    asset: &AssetDefinition,
+    def: &PartitionsDefinition,
+    selection: &PartitionSelection,
+    ctx: &PartitionContext<'_>,
+) -> Result<Vec<String>> {
+    let not_applicable =
+        |reason: String| Error::InvalidSelection(format!("asset {}: {reason}", asset.key));
+    match selection {
+        PartitionSelection::All => Ok(def.keys(ctx)?),
+        PartitionSelection::Range(first, last) => def
+            .keys_in_range(first, last, ctx)
+            .map_err(|e| not_applicable(e.to_string())),
+        PartitionSelection::Keys(keys) => {
+            for key in keys {
+                if !def.contains(key, ctx)? {
+                    return Err(not_applicable(format!("no partition {key:?}")));
+                }
+            }
+            Ok(keys.clone())
+        }
+    }
+}
+
+/// The time window spanned by `keys` of a time (or multi with time) definition.
+pub(crate) fn window_of(
+    def: Option<&PartitionsDefinition>,
+    keys: Option<&[String]>,
+) -> Result<Option<TimeWindow>> {
+    let (Some(def), Some([first, .., last] | [first @ last])) = (def, keys) else {
+        return Ok(None);
+    };
+    let (Some(start), Some(end)) = (
+        def.time_window_for_key(first)?,
+        def.time_window_for_key(last)?,
+    ) else {
+        return Ok(None);
+    };
+    Ok(Some(TimeWindow {
+        start: start.start,
+        end: end.end,
+    }))
+}
+
+fn plan_inputs(
+    definitions: &Definitions,
+    task: &mut Task,
+    by_partition: &HashMap<(usize, Option<String>), usize>,
+    ctx: &PartitionContext<'_>,
+) -> Result<()> {
+    let asset = &definitions.assets[task.asset];
+    for input in &asset.inputs {
+        let upstream_at = definitions.index[&input.upstream];
+        let upstream = &definitions.assets[upstream_at];
+        let keys = match &upstream.partitions {
+            None => None,
+            Some(upstream_def) => {
+                let mapping = definitions.input_mapping(asset, input)?;
+                let downstream_keys = task.partitions.clone().unwrap_or_default();
+                let mapped = mapping.upstream_for_downstream(
+                    &downstream_keys,
+                    asset.partitions.as_ref(),
+                    upstream_def,
+                    ctx,
+                )?;
+                let is_self = upstream_at == task.asset;
+                if !mapped.required_but_nonexistent.is_empty() && !is_self && task.invalid.is_none()
+                {
+                    task.invalid = Some(Error::InvalidUpstreamPartitions {
+                        asset: asset.key.clone(),
+                        partition: downstream_keys.join(","),
+                        upstream: upstream.key.clone(),
+                        keys: mapped.required_but_nonexistent,
+                    });
+                }
+                Some(mapped.keys)
+            }
+        };
+        let lookups: Vec<Option<String>> = match &keys {
+            None => vec![None],
+            Some(keys) => keys.iter().cloned().map(Some).collect(),
+        };
+        for key in lookups {
+            if let Some(&dep) = by_partition.get(&(upstream_at, key))
+                && !task.deps.contains(&dep)
+            {
+                task.deps.push(dep);
+            }
+        }
+        let time_window = window_of(upstream.partitions.as_ref(), keys.as_deref())?;
+        task.inputs.push(PlannedInput {
+            upstream: upstream_at,
+            keys,
+            time_window,
+        });
+    }
+    Ok(())
+}

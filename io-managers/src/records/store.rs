@@ -1,0 +1,138 @@
+//! Where records live: reserved assets of the same store.
+
+use std::sync::Arc;
+
+use tessera_engine::{AssetKey, PartitionKey, Payload, Store, WriteBatch};
+
+use super::record::{FailureRecord, MaterializationRecord, PartitionStatus};
+use crate::error::Result;
+
+/// The first component of every asset key Tessera reserves for itself.
+pub const RESERVED_PREFIX: &str = "__tessera__";
+
+/// Reads and writes materialization records in a store, under
+/// `["__tessera__", "materializations", <asset path>]` (and `"failures"`),
+/// one record per partition. Reading a record never touches the value.
+#[derive(Debug, Clone)]
+pub struct RecordStore {
+    store: Arc<Store>,
+}
+
+impl RecordStore {
+    /// Records kept in `store`.
+    pub fn new(store: Arc<Store>) -> Self {
+        Self { store }
+    }
+
+    /// The latest successful materialization of `(asset, partition)`.
+    ///
+    /// # Errors
+    /// The store's errors (a damaged record is [`tessera_engine::Error::Corrupted`]).
+    pub fn materialization(
+        &self,
+        asset: &AssetKey,
+        partition: Option<&str>,
+    ) -> Result<Option<MaterializationRecord>> {
+        let Some(view) = self.store.get_rkyv::<MaterializationRecord>(
+            &namespaced("materializations", asset)?,
+            &key(partition)?,
+        )?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(view.deserialize()?))
+    }
+
+    /// The latest failed attempt at `(asset, partition)` since its last success.
+    ///
+    /// # Errors
+    /// The store's errors.
+    pub fn failure(
+        &self,
+        asset: &AssetKey,
+        partition: Option<&str>,
+    ) -> Result<Option<FailureRecord>> {
+        let Some(view) = self
+            .store
+            .get_rkyv::<FailureRecord>(&namespaced("failures", asset)?, &key(partition)?)?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(view.deserialize()?))
+    }
+
+    /// Missing, materialized or failed.
+    ///
+    /// # Errors
+    /// The store's errors.
+    pub fn status(&self, asset: &AssetKey, partition: Option<&str>) -> Result<PartitionStatus> {
+        let failures = namespaced("failures", asset)?;
+        if self.store.contains(&failures, &key(partition)?)? {
+            return Ok(PartitionStatus::Failed);
+        }
+        let materializations = namespaced("materializations", asset)?;
+        Ok(
+            if self.store.contains(&materializations, &key(partition)?)? {
+                PartitionStatus::Materialized
+            } else {
+                PartitionStatus::Missing
+            },
+        )
+    }
+
+    /// Records successful materializations and clears their failures, atomically.
+    ///
+    /// # Errors
+    /// The store's errors.
+    pub fn record_materializations(
+        &self,
+        asset: &AssetKey,
+        records: &[(Option<String>, MaterializationRecord)],
+    ) -> Result<()> {
+        let materializations = namespaced("materializations", asset)?;
+        let failures = namespaced("failures", asset)?;
+        let mut batch = WriteBatch::new();
+        for (partition, record) in records {
+            let partition = key(partition.as_deref())?;
+            batch.put(&materializations, &partition, Payload::rkyv(record)?);
+            batch.delete(&failures, &partition);
+        }
+        Ok(self.store.write(batch)?)
+    }
+
+    /// Records a failed attempt.
+    ///
+    /// # Errors
+    /// The store's errors.
+    pub fn record_failure(
+        &self,
+        asset: &AssetKey,
+        partition: Option<&str>,
+        record: &FailureRecord,
+    ) -> Result<()> {
+        self.store
+            .put_rkyv(&namespaced("failures", asset)?, &key(partition)?, record)?;
+        Ok(())
+    }
+
+    /// The partitions of `asset` with a successful materialization.
+    ///
+    /// # Errors
+    /// The store's errors.
+    pub fn materialized_partitions(&self, asset: &AssetKey) -> Result<Vec<PartitionKey>> {
+        Ok(self
+            .store
+            .list_partitions(&namespaced("materializations", asset)?)?)
+    }
+}
+
+fn namespaced(kind: &str, asset: &AssetKey) -> Result<AssetKey> {
+    Ok(asset.with_prefix([RESERVED_PREFIX, kind])?)
+}
+
+fn key(partition: Option<&str>) -> Result<PartitionKey> {
+    Ok(match partition {
+        Some(partition) => PartitionKey::new(partition)?,
+        None => PartitionKey::unpartitioned(),
+    })
+}
