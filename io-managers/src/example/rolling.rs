@@ -34,9 +34,16 @@ pub fn rolling_stats<'a>(
         let stations = column::<StringArray>(batch, "station")?;
         let temperatures = column::<Float64Array>(batch, "temperature_c")?;
         for (station, temperature) in stations.iter().zip(temperatures.values()) {
-            let entry = sums
-                .entry(station.unwrap_or_default().to_owned())
-                .or_insert((0, 0.0, f64::INFINITY, f64::NEG_INFINITY));
+            let station = station.unwrap_or_default();
+            if !sums.contains_key(station) {
+                sums.insert(
+                    station.to_owned(),
+                    (0, 0.0, f64::INFINITY, f64::NEG_INFINITY),
+                );
+            }
+            let Some(entry) = sums.get_mut(station) else {
+                continue;
+            };
             entry.0 += 1;
             entry.1 += temperature;
             entry.2 = entry.2.min(*temperature);

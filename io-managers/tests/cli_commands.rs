@@ -1,0 +1,136 @@
+//! The `tessera` binary, run as a user runs it.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn tessera(store: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .arg("--store")
+        .arg(store)
+        .args(args)
+        .output()
+        .expect("run the tessera binary")
+}
+
+fn stdout(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "exit {:?}: {}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn materialize_then_read_every_partition_back_with_the_cli() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("store");
+    let run = stdout(&tessera(
+        &store,
+        &[
+            "materialize",
+            "--from",
+            "2024-01-01",
+            "--to",
+            "2024-01-03",
+            "--quiet",
+        ],
+    ));
+    assert!(run.contains("materialized 7 partitions"), "{run}");
+    assert!(run.contains("public/weather_obs       3"), "{run}");
+
+    let assets = stdout(&tessera(&store, &["assets"]));
+    for asset in [
+        "public/weather_obs",
+        "public/rolling_7d_stats",
+        "public/summary",
+    ] {
+        assert!(assets.contains(asset), "{assets}");
+    }
+    assert!(
+        !assets.contains("__tessera__"),
+        "reserved assets are hidden: {assets}"
+    );
+
+    let partitions = stdout(&tessera(&store, &["partitions", "public/weather_obs"]));
+    for day in ["2024-01-01", "2024-01-02", "2024-01-03"] {
+        assert!(partitions.contains(day), "{partitions}");
+    }
+    assert_eq!(
+        partitions.matches("materialized").count(),
+        4,
+        "header + 3 days: {partitions}"
+    );
+
+    let show = stdout(&tessera(
+        &store,
+        &[
+            "show",
+            "public/rolling_7d_stats",
+            "2024-01-03",
+            "--rows",
+            "2",
+        ],
+    ));
+    assert!(show.contains("dagster/row_count = 10"), "{show}");
+    assert!(show.contains("mean_temp_c: Float64"), "{show}");
+
+    let file = dir.path().join("day.arrow");
+    let file_arg = file.to_str().expect("utf-8 path");
+    stdout(&tessera(
+        &store,
+        &["export", "public/weather_obs", "2024-01-02", file_arg],
+    ));
+    let reader =
+        arrow_ipc::reader::FileReader::try_new(std::fs::File::open(&file).expect("exported"), None)
+            .expect("an Arrow IPC file");
+    let rows: usize = reader.map(|b| b.expect("batch").num_rows()).sum();
+    assert_eq!(rows, 100_000);
+
+    let verify = stdout(&tessera(&store, &["verify"]));
+    assert!(verify.contains("every checksum matches"), "{verify}");
+    let stats = stdout(&tessera(&store, &["stats"]));
+    assert!(stats.contains("segments"), "{stats}");
+}
+
+#[test]
+fn errors_print_one_line_and_exit_non_zero() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let missing = tessera(&dir.path().join("nowhere"), &["assets"]);
+    assert_eq!(missing.status.code(), Some(2));
+    let message = String::from_utf8_lossy(&missing.stderr);
+    assert_eq!(message.lines().count(), 1, "{message}");
+    assert!(
+        message.starts_with("error: ") && message.contains("not a Tessera store"),
+        "{message}"
+    );
+
+    let store = dir.path().join("store");
+    stdout(&tessera(
+        &store,
+        &[
+            "materialize",
+            "--from",
+            "2024-01-01",
+            "--to",
+            "2024-01-01",
+            "--quiet",
+        ],
+    ));
+    let unknown = tessera(&store, &["show", "public/weather_obs", "1999-01-01"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("has no partition"));
+    let bad_range = tessera(
+        &store,
+        &[
+            "materialize",
+            "--from",
+            "2024-13-01",
+            "--to",
+            "2024-01-01",
+            "--quiet",
+        ],
+    );
+    assert_eq!(bad_range.status.code(), Some(2));
+}
