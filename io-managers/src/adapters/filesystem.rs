@@ -129,10 +129,21 @@ impl FilesystemIoManager {
     }
 }
 
-/// An asset key component is one directory: a `/` inside it is escaped too.
+/// An asset key component is one directory: `%` and every `/` inside it are
+/// percent-escaped (once), and a `.` or `..` component is escaped as in keys.
 fn single_segment(component: &str) -> Result<String> {
-    let escaped = escape_key(&component.replace('%', "%25").replace('/', "%2F"))?;
-    Ok(escaped.concat())
+    if component.contains('\0') {
+        return Err(Error::UnsafePath {
+            key: component.to_owned(),
+            reason: "the asset key component contains a NUL byte",
+        });
+    }
+    let escaped = component.replace('%', "%25").replace('/', "%2F");
+    Ok(match escaped.as_str() {
+        "." => "%2E".to_owned(),
+        ".." => "%2E%2E".to_owned(),
+        _ => escaped,
+    })
 }
 
 fn io_error(op: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> Error {
