@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use arrow_array::RecordBatch;
 use arrow_ipc::reader::FileReader;
 use arrow_ipc::writer::FileWriter;
+use arrow_schema::ArrowError;
 use tessera_engine::{ArrowPartition, AssetKey, Durability};
 
 use super::path_escape::escape_key;
@@ -95,6 +96,13 @@ impl FilesystemIoManager {
                 column: String::new(),
                 reason: "an Arrow output needs at least one record batch".to_owned(),
             })?;
+        if let Some(other) = batches.iter().find(|b| !schema.contains(b.schema_ref())) {
+            // The IPC writer would write it, and the file would not decode.
+            return Err(Error::Arrow(ArrowError::SchemaError(format!(
+                "a batch's schema ({}) differs from the first batch's ({schema})",
+                other.schema_ref()
+            ))));
+        }
         let file = File::create(temp).map_err(io_error("create", temp))?;
         let mut writer = FileWriter::try_new(BufWriter::new(file), &schema)?;
         for batch in batches {
