@@ -67,6 +67,17 @@ impl Payload<'static> {
     pub fn arrow_with_schema(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<Self> {
         let mut writer = FileWriter::try_new(Vec::new(), schema).map_err(|e| encode_error(&e))?;
         for batch in batches {
+            // The IPC writer does not check this itself: a batch of another
+            // schema would be written into a file that no reader can decode.
+            if !schema.contains(batch.schema_ref()) {
+                return Err(Error::Encode {
+                    codec: Codec::ArrowIpc,
+                    reason: format!(
+                        "a batch's schema ({}) differs from the payload's ({schema})",
+                        batch.schema_ref()
+                    ),
+                });
+            }
             writer.write(batch).map_err(|e| encode_error(&e))?;
         }
         let bytes = writer.into_inner().map_err(|e| encode_error(&e))?;

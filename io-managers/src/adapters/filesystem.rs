@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use arrow_array::RecordBatch;
 use arrow_ipc::reader::FileReader;
 use arrow_ipc::writer::FileWriter;
+use arrow_schema::ArrowError;
 use tessera_engine::{ArrowPartition, AssetKey, Durability};
 
 use super::path_escape::escape_key;
@@ -95,6 +96,13 @@ impl FilesystemIoManager {
                 column: String::new(),
                 reason: "an Arrow output needs at least one record batch".to_owned(),
             })?;
+        if let Some(other) = batches.iter().find(|b| !schema.contains(b.schema_ref())) {
+            // The IPC writer would write it, and the file would not decode.
+            return Err(Error::Arrow(ArrowError::SchemaError(format!(
+                "a batch's schema ({}) differs from the first batch's ({schema})",
+                other.schema_ref()
+            ))));
+        }
         let file = File::create(temp).map_err(io_error("create", temp))?;
         let mut writer = FileWriter::try_new(BufWriter::new(file), &schema)?;
         for batch in batches {
@@ -129,10 +137,21 @@ impl FilesystemIoManager {
     }
 }
 
-/// An asset key component is one directory: a `/` inside it is escaped too.
+/// An asset key component is one directory: `%` and every `/` inside it are
+/// percent-escaped (once), and a `.` or `..` component is escaped as in keys.
 fn single_segment(component: &str) -> Result<String> {
-    let escaped = escape_key(&component.replace('%', "%25").replace('/', "%2F"))?;
-    Ok(escaped.concat())
+    if component.contains('\0') {
+        return Err(Error::UnsafePath {
+            key: component.to_owned(),
+            reason: "the asset key component contains a NUL byte",
+        });
+    }
+    let escaped = component.replace('%', "%25").replace('/', "%2F");
+    Ok(match escaped.as_str() {
+        "." => "%2E".to_owned(),
+        ".." => "%2E%2E".to_owned(),
+        _ => escaped,
+    })
 }
 
 fn io_error(op: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> Error {

@@ -21,11 +21,11 @@ pub(crate) fn escape_key(key: &str) -> Result<Vec<String>> {
         return Err(refuse("the key contains a NUL byte"));
     }
     let escaped = key.replace('%', "%25");
-    let relative = match escaped.strip_prefix('/') {
-        Some(rest) => format!("%2F{rest}"),
-        None => escaped,
+    let (leading_slash, relative) = match escaped.strip_prefix('/') {
+        Some(rest) => (true, rest),
+        None => (false, escaped.as_str()),
     };
-    relative
+    let mut segments = relative
         .split('/')
         .map(|segment| match segment {
             "" => Err(refuse("the key has an empty path segment")),
@@ -33,7 +33,11 @@ pub(crate) fn escape_key(key: &str) -> Result<Vec<String>> {
             ".." => Ok("%2E%2E".to_owned()),
             other => Ok(other.to_owned()),
         })
-        .collect()
+        .collect::<Result<Vec<String>>>()?;
+    if let Some(first) = segments.first_mut().filter(|_| leading_slash) {
+        first.insert_str(0, "%2F");
+    }
+    Ok(segments)
 }
 
 #[cfg(test)]
@@ -47,9 +51,9 @@ mod tests {
             ("0.0-to-1.0", &["0.0-to-1.0"]),
             ("a/b", &["a", "b"]),
             ("/abs", &["%2Fabs"]),
-            ("//x", &["%2F", "x"]),
             ("../etc/passwd", &["%2E%2E", "etc", "passwd"]),
             ("a/./b", &["a", "%2E", "b"]),
+            ("/..", &["%2F%2E%2E"]),
             ("100%", &["100%25"]),
             ("%2Fabs", &["%252Fabs"]),
         ];
@@ -61,7 +65,7 @@ mod tests {
 
     #[test]
     fn empty_segments_and_nul_are_refused() {
-        for key in ["", "a//b", "a/", "a\0b"] {
+        for key in ["", "a//b", "a/", "//x", "/", "a\0b"] {
             assert!(escape_key(key).is_err(), "key {key:?} must be refused");
         }
     }
