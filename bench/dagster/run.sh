@@ -1,0 +1,20 @@
+#!/usr/bin/env sh
+# Dagster's own FilesystemIOManager on tessera-bench's sizes: creates a virtual
+# environment in bench/.venv, installs dagster, pandas and pyarrow from the
+# package index, and writes the JSON that `tessera-bench --dagster-json` reads.
+#
+#   bench/dagster/run.sh [--quick] [OUT.json]    (default OUT: bench/results/dagster.json)
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+bench=$(dirname "$here")
+quick=""
+if [ "${1:-}" = "--quick" ]; then quick="--quick"; shift; fi
+out=${1:-$bench/results/dagster.json}
+python=${PYTHON:-python3}
+if [ ! -x "$bench/.venv/bin/python" ]; then
+    "$python" -m venv "$bench/.venv"
+fi
+"$bench/.venv/bin/pip" install --quiet dagster pandas pyarrow
+mkdir -p "$(dirname "$out")"
+"$bench/.venv/bin/python" "$here/bench_dagster.py" $quick --out "$out"
+echo "wrote $out"
