@@ -16,5 +16,9 @@ if [ ! -x "$bench/.venv/bin/python" ]; then
 fi
 "$bench/.venv/bin/pip" install --quiet dagster pandas pyarrow
 mkdir -p "$(dirname "$out")"
-"$bench/.venv/bin/python" "$here/bench_dagster.py" $quick --out "$out"
+# Dagster logs every load at DEBUG level on stderr; keep it out of the way.
+"$bench/.venv/bin/python" "$here/bench_dagster.py" $quick --out "$out" 2>"$out.log" || {
+    tail -20 "$out.log"
+    exit 1
+}
 echo "wrote $out"

@@ -50,6 +50,12 @@ struct Args {
 }
 
 fn main() -> Result<()> {
+    let argv: Vec<String> = std::env::args().collect();
+    if let [_, probe, system, dir] = argv.as_slice()
+        && probe == workloads::memory::PROBE
+    {
+        return workloads::memory::probe(system, std::path::Path::new(dir));
+    }
     let args = Args::parse();
     let plan = Plan::new(args.quick);
     let started = chrono::Utc::now();

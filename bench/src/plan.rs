@@ -47,7 +47,7 @@ impl Plan {
                 sizes: vec![KIB, 64 * KIB, MIB, 16 * MIB, 64 * MIB],
                 scale_levels: vec![1_000, 10_000, 100_000, 1_000_000],
                 point_reads: 10_000,
-                concurrency_secs: 1.5,
+                concurrency_secs: 1.0,
                 memory_bytes: 1 << 30,
             }
         }
@@ -59,8 +59,8 @@ impl Plan {
     #[must_use]
     pub fn io_count(&self, size: usize, durability: Durability) -> usize {
         let (bytes, min_count, max_count) = match (self.quick, durability) {
-            (false, Durability::Buffered) => (256 * MIB, 4, 5_000),
-            (false, Durability::Immediate) => (96 * MIB, 3, 200),
+            (false, Durability::Buffered) => (128 * MIB, 4, 5_000),
+            (false, Durability::Immediate) => (64 * MIB, 3, 200),
             (true, Durability::Buffered) => (24 * MIB, 2, 300),
             (true, Durability::Immediate) => (8 * MIB, 1, 20),
         };

@@ -1,6 +1,7 @@
 //! Memory: peak resident memory while reading one large Arrow partition (1 GiB
 //! in the full run) and summing its columns, against the partition's size.
 //!
+//! Each read runs in a fresh child process (see [`PROBE`]), where
 //! `/proc/self/status` is sampled every millisecond on a second thread. Two
 //! figures are reported above the baseline taken just before the read:
 //! `RssAnon` (heap: what a read copies) and `VmRSS` (which also counts the
@@ -20,7 +21,7 @@ use arrow_array::types::{Float64Type, Int64Type};
 use tessera_engine::{Durability, IndexKind, MAX_PAYLOAD_LEN, PartitionKey, Payload};
 
 use crate::baselines::files::Files;
-use crate::data::{Format, ROW_BYTES, Value, table};
+use crate::data::{ROW_BYTES, Value, table};
 use crate::error::{BenchError, Result};
 use crate::plan::Plan;
 use crate::report::Row;
@@ -70,6 +71,67 @@ fn peak_during(read: impl FnOnce() -> Result<()>) -> Result<(f64, f64)> {
     })?;
     let above = |peak: u64, base: u64| peak.saturating_sub(base) as f64 / MIB;
     Ok((above(rss, rss0), above(anon, anon0)))
+}
+
+/// The hidden subcommand that measures one read in a fresh process, so that
+/// memory freed (but kept by the allocator) earlier in the run cannot hide the
+/// read's own allocations. Prints `<VmRSS MiB> <RssAnon MiB>`.
+pub const PROBE: &str = "memory-probe";
+
+/// Runs one probe: reads the partition from the Tessera store (`system` =
+/// `tessera`) or the files baseline (`files`) under `dir` and prints the peaks.
+///
+/// # Errors
+/// If the read fails.
+pub fn probe(system: &str, dir: &Path) -> Result<()> {
+    let (rss, anon) = match system {
+        "tessera" => {
+            let store = open(dir, IndexKind::Sled, Durability::Buffered, true)?;
+            let (asset, partition) = (bench_asset()?, PartitionKey::new(PARTITION)?);
+            peak_during(|| {
+                let arrow = store
+                    .get_arrow(&asset, &partition)?
+                    .ok_or("the partition is missing")?;
+                std::hint::black_box(sum_columns(&arrow.batches)?);
+                Ok(())
+            })?
+        }
+        _ => {
+            let file = std::io::BufReader::new(std::fs::File::open(
+                dir.join("bench").join("observations").join(PARTITION),
+            )?);
+            peak_during(|| {
+                let reader = arrow_ipc::reader::FileReader::try_new(file, None)?;
+                let batches = reader.collect::<std::result::Result<Vec<_>, _>>()?;
+                std::hint::black_box(sum_columns(&batches)?);
+                Ok(())
+            })?
+        }
+    };
+    println!("{rss} {anon}");
+    Ok(())
+}
+
+/// Runs [`probe`] in a child process; returns its (`VmRSS`, `RssAnon`) peaks.
+fn run_probe(system: &str, dir: &Path) -> Result<(f64, f64)> {
+    let output = std::process::Command::new(std::env::current_exe()?)
+        .arg(PROBE)
+        .arg(system)
+        .arg(dir)
+        .output()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        return Err(format!(
+            "memory probe failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+        .into());
+    }
+    let mut fields = text.split_whitespace().map(str::parse::<f64>);
+    match (fields.next(), fields.next()) {
+        (Some(Ok(rss)), Some(Ok(anon))) => Ok((rss, anon)),
+        _ => Err(format!("memory probe printed {text:?}").into()),
+    }
 }
 
 /// Touches every value of the batches' three columns.
@@ -122,19 +184,9 @@ pub fn run(plan: &Plan, root: &Path) -> Result<Vec<Row>> {
         files.write(PARTITION, &Value::Arrow(batch))?;
         files.finish_writes()?;
     }
-    let store = open(dir.path(), IndexKind::Sled, Durability::Buffered, true)?;
     let system = system_name(IndexKind::Sled);
-    let (tessera_rss, tessera_anon) = peak_during(|| {
-        let arrow = store
-            .get_arrow(&asset, &partition)?
-            .ok_or("the partition is missing")?;
-        std::hint::black_box(sum_columns(&arrow.batches)?);
-        Ok(())
-    })?;
-    let (files_rss, files_anon) = peak_during(|| {
-        std::hint::black_box(files.read(PARTITION, Format::Arrow)?);
-        Ok(())
-    })?;
+    let (tessera_rss, tessera_anon) = run_probe("tessera", dir.path())?;
+    let (files_rss, files_anon) = run_probe("files", files_dir.path())?;
     let workload = "peak heap (RssAnon) during read";
     let heap = Row::new(&system, workload, tessera_anon, "MiB")
         .size(size)
