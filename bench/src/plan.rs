@@ -1,0 +1,69 @@
+//! How much each workload does: the full run (the README's figures, about ten
+//! minutes on two cores) or `--quick` (a CI smoke test, well under two minutes).
+
+use tessera_engine::Durability;
+
+/// KiB, MiB in bytes.
+const KIB: usize = 1 << 10;
+const MIB: usize = 1 << 20;
+
+/// The sizes and counts of one run.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Whether this is the `--quick` plan.
+    pub quick: bool,
+    /// Runs per figure; every figure is the median.
+    pub runs: usize,
+    /// Partition sizes of the I/O workload.
+    pub sizes: Vec<usize>,
+    /// Partition counts of the scale workload.
+    pub scale_levels: Vec<usize>,
+    /// Point reads timed per scale level.
+    pub point_reads: usize,
+    /// Seconds each concurrency case runs.
+    pub concurrency_secs: f64,
+    /// Size of the Arrow partition read by the memory workload.
+    pub memory_bytes: usize,
+}
+
+impl Plan {
+    /// The plan for `quick` or the full run.
+    #[must_use]
+    pub fn new(quick: bool) -> Self {
+        if quick {
+            Self {
+                quick,
+                runs: 3,
+                sizes: vec![KIB, 64 * KIB, MIB, 16 * MIB],
+                scale_levels: vec![1_000, 10_000],
+                point_reads: 1_000,
+                concurrency_secs: 0.3,
+                memory_bytes: 64 * MIB,
+            }
+        } else {
+            Self {
+                quick,
+                runs: 3,
+                sizes: vec![KIB, 64 * KIB, MIB, 16 * MIB, 64 * MIB],
+                scale_levels: vec![1_000, 10_000, 100_000, 1_000_000],
+                point_reads: 10_000,
+                concurrency_secs: 1.0,
+                memory_bytes: 1 << 30,
+            }
+        }
+    }
+
+    /// Partitions written per run of one I/O case. `Immediate` costs a few
+    /// `fdatasync`s per partition (milliseconds on this class of disk), so its
+    /// counts are smaller; the bytes moved shrink accordingly and are recorded.
+    #[must_use]
+    pub fn io_count(&self, size: usize, durability: Durability) -> usize {
+        let (bytes, min_count, max_count) = match (self.quick, durability) {
+            (false, Durability::Buffered) => (128 * MIB, 4, 5_000),
+            (false, Durability::Immediate) => (64 * MIB, 3, 200),
+            (true, Durability::Buffered) => (24 * MIB, 2, 300),
+            (true, Durability::Immediate) => (8 * MIB, 1, 20),
+        };
+        (bytes / size).clamp(min_count, max_count)
+    }
+}
