@@ -6,34 +6,29 @@ use arrow_array::{Array, RecordBatch};
 use arrow_schema::DataType;
 
 /// Prints rows under a header, columns padded to their widest cell.
-pub(crate) fn print_table(header: &[&str], rows: &[Vec<String>]) {
+pub(crate) fn print_table(header: &[&str], rows: &[Vec<String>]) -> std::io::Result<()> {
     let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
     for row in rows {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.chars().count());
         }
     }
-    let line = |cells: Vec<&str>| {
-        let padded: Vec<String> = cells
-            .iter()
-            .zip(&widths)
-            .map(|(cell, width)| format!("{cell:<width$}"))
-            .collect();
-        println!("{}", padded.join("  ").trim_end());
-    };
-    line(header.to_vec());
-    line(
-        widths
-            .iter()
-            .map(|w| "-".repeat(*w))
-            .collect::<Vec<_>>()
-            .iter()
-            .map(String::as_str)
-            .collect(),
-    );
+    let rules: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+    print_line(header.iter().copied(), &widths)?;
+    print_line(rules.iter().map(String::as_str), &widths)?;
     for row in rows {
-        line(row.iter().map(String::as_str).collect());
+        print_line(row.iter().map(String::as_str), &widths)?;
     }
+    Ok(())
+}
+
+fn print_line<'a>(cells: impl Iterator<Item = &'a str>, widths: &[usize]) -> std::io::Result<()> {
+    let padded: Vec<String> = cells
+        .zip(widths)
+        .map(|(cell, width)| format!("{cell:<width$}"))
+        .collect();
+    outln!("{}", padded.join("  ").trim_end());
+    Ok(())
 }
 
 /// The first `limit` rows of `batch` as strings.

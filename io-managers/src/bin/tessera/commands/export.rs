@@ -31,7 +31,7 @@ pub(super) fn run(
     }
     writer.finish()?;
     writer.into_inner()?.get_ref().sync_all()?;
-    println!(
+    outln!(
         "wrote {} rows of {asset} to {}",
         table.num_rows(),
         file.display()

@@ -27,7 +27,7 @@ pub(super) fn assets(store: &Store) -> CommandResult {
         };
         rows.push(vec![asset.to_string(), count, bytes(size)]);
     }
-    print_table(&["asset", "partitions", "bytes"], &rows);
+    print_table(&["asset", "partitions", "bytes"], &rows)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -62,7 +62,7 @@ pub(super) fn partitions(store: Arc<Store>, asset: &AssetKey) -> CommandResult {
             "materialized at (UTC)",
         ],
         &rows,
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -80,31 +80,31 @@ pub(super) fn show(
         )
     })?;
     let meta = blob.meta();
-    println!("asset:        {asset}");
-    println!("partition:    {}", partition.unwrap_or("(unpartitioned)"));
-    println!("codec:        {:?}", meta.codec);
-    println!("bytes:        {} ({})", meta.len, bytes(meta.len));
-    println!("crc32:        {:08x}", meta.checksum.0);
-    println!(
+    outln!("asset:        {asset}");
+    outln!("partition:    {}", partition.unwrap_or("(unpartitioned)"));
+    outln!("codec:        {:?}", meta.codec);
+    outln!("bytes:        {} ({})", meta.len, bytes(meta.len));
+    outln!("crc32:        {:08x}", meta.checksum.0);
+    outln!(
         "stored at:    {}",
         meta.created_at.format("%Y-%m-%d %H:%M:%S%.3f UTC")
     );
-    println!(
+    outln!(
         "data version: {}",
         meta.data_version.as_deref().unwrap_or("-")
     );
     for (name, value) in &meta.metadata {
-        println!("metadata:     {name} = {value}");
+        outln!("metadata:     {name} = {value}");
     }
     if let Some(record) = RecordStore::new(store.clone()).materialization(asset, partition)? {
-        println!(
+        outln!(
             "run:          {} ({:.2?})",
             record.run_id,
             record.duration()
         );
-        println!("code version: {}", record.code_version);
+        outln!("code version: {}", record.code_version);
         for input in &record.inputs {
-            println!(
+            outln!(
                 "read:         {} ({} partitions)",
                 input.asset.join("/"),
                 input.partitions.len()
@@ -113,10 +113,10 @@ pub(super) fn show(
     }
     if meta.codec == Codec::ArrowIpc {
         let table = blob.arrow()?;
-        println!("rows:         {}", table.num_rows());
-        println!("schema:");
+        outln!("rows:         {}", table.num_rows());
+        outln!("schema:");
         for field in table.schema.fields() {
-            println!(
+            outln!(
                 "  {}: {}{}",
                 field.name(),
                 field.data_type(),
@@ -134,7 +134,7 @@ pub(super) fn show(
                 .iter()
                 .map(|f| f.name().as_str())
                 .collect();
-            print_table(&header, &batch_rows(batch, limit));
+            print_table(&header, &batch_rows(batch, limit))?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -142,16 +142,16 @@ pub(super) fn show(
 
 pub(super) fn verify(store: &Store) -> CommandResult {
     let report = store.verify()?;
-    println!(
+    outln!(
         "checked {} partitions, {}",
         report.checked,
         bytes(report.bytes)
     );
     for damaged in &report.damaged {
-        println!("damaged: {}", damaged.error);
+        outln!("damaged: {}", damaged.error);
     }
     Ok(if report.is_ok() {
-        println!("every checksum matches");
+        outln!("every checksum matches");
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
@@ -179,6 +179,6 @@ pub(super) fn stats(store: &Store) -> CommandResult {
             stats.segments.to_string(),
             bytes(stats.segment_bytes),
         ]],
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }

@@ -62,8 +62,8 @@ pub(super) fn run(
     })?;
     bar.finish_and_clear();
     store.flush()?;
-    print_summary(&result.outcomes);
-    println!(
+    print_summary(&result.outcomes)?;
+    outln!(
         "materialized {} partitions in {:.2?} into {} (run {})",
         result.materialized(),
         result.elapsed,
@@ -72,7 +72,7 @@ pub(super) fn run(
     );
     for failed in result.failed() {
         if let TaskStatus::Failed { error } = &failed.status {
-            println!(
+            outln!(
                 "failed: {} {}: {error}",
                 failed.asset,
                 failed.partition.as_deref().unwrap_or("")
@@ -86,7 +86,7 @@ pub(super) fn run(
     })
 }
 
-fn print_summary(outcomes: &[PartitionOutcome]) {
+fn print_summary(outcomes: &[PartitionOutcome]) -> std::io::Result<()> {
     let mut totals: BTreeMap<String, AssetTotals> = BTreeMap::new();
     let mut order = Vec::new();
     for outcome in outcomes {
@@ -140,5 +140,5 @@ fn print_summary(outcomes: &[PartitionOutcome]) {
             "task time",
         ],
         &rows,
-    );
+    )
 }
