@@ -74,6 +74,8 @@ fn main() -> Result<()> {
     rows.extend(workloads::scale::run(&plan, root.path())?);
     rows.extend(workloads::concurrency::run(&plan, root.path())?);
     rows.extend(workloads::memory::run(&plan, root.path())?);
+    rows.extend(workloads::partitions::run(&plan)?);
+    rows.extend(workloads::executor::run(&plan, root.path())?);
     rows.append(&mut targets);
 
     print_summary(&machine, &plan, &dagster_status, &rows);
