@@ -1,6 +1,6 @@
 //! Dagster-style I/O managers, partitions definitions, partition mappings and
 //! an executor over the Tessera engine.
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 pub mod adapters;
 pub mod context;
@@ -9,6 +9,8 @@ pub mod manager;
 pub mod metadata;
 pub mod partitions;
 
+#[cfg(feature = "arrow2")]
+pub use adapters::{Arrow2InputManager, Arrow2Partition};
 pub use adapters::{
     ArrowColumnInputManager, ArrowIoManager, BytesIoManager, FilesystemIoManager,
     InMemoryIoManager, RkyvIoManager, RkyvViewInputManager, StoreTarget,
