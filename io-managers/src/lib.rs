@@ -36,7 +36,7 @@
 //! # Ok(())
 //! # }
 //! ```
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 pub mod adapters;
 pub mod context;
@@ -48,6 +48,8 @@ pub mod metadata;
 pub mod partitions;
 pub mod records;
 
+#[cfg(feature = "arrow2")]
+pub use adapters::{Arrow2InputManager, Arrow2Partition};
 pub use adapters::{
     ArrowColumnInputManager, ArrowIoManager, BytesIoManager, FilesystemIoManager,
     InMemoryIoManager, RkyvIoManager, RkyvViewInputManager, StoreTarget,

@@ -2,6 +2,8 @@
 //! and filesystem managers.
 
 mod arrow;
+#[cfg(feature = "arrow2")]
+mod arrow2;
 mod arrow_column;
 mod bytes;
 mod filesystem;
@@ -12,6 +14,8 @@ mod store_backed;
 
 pub use arrow::{ArrowIoManager, ArrowPartitionStream, ConcatenatedBatches};
 pub use arrow_column::ArrowColumnInputManager;
+#[cfg(feature = "arrow2")]
+pub use arrow2::{Arrow2InputManager, Arrow2Partition};
 pub use bytes::BytesIoManager;
 pub use filesystem::FilesystemIoManager;
 pub use memory::InMemoryIoManager;
