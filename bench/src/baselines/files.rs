@@ -1,13 +1,16 @@
 //! Baseline 1: one Arrow IPC file per partition at Dagster's layout
-//! `<base>/<asset/path>/<partition_key>`, written to a temporary file, synced
-//! (for `Immediate`) and renamed into place, as Dagster's filesystem I/O manager
-//! does (plus the sync, so that durability matches Tessera's).
+//! `<base>/<asset/path>/<partition_key>`, written by Tessera's
+//! [`FilesystemIoManager`] (temporary file, sync for `Immediate`, rename), as
+//! Dagster's filesystem I/O manager lays them out, plus the sync, so that
+//! durability matches Tessera's.
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter};
 use std::path::{Path, PathBuf};
 
-use tessera_engine::Durability;
+use tessera_engine::{AssetKey, Durability};
+use tessera_io_managers::{
+    FilesystemIoManager, InputContext, InputManager, IoManager, OutputContext,
+};
 
 use crate::data::{Format, Value};
 use crate::error::Result;
@@ -16,7 +19,8 @@ use crate::system::PartitionSystem;
 /// A directory of Arrow IPC files, one per partition.
 #[derive(Debug)]
 pub struct Files {
-    asset_dir: PathBuf,
+    manager: FilesystemIoManager,
+    asset: AssetKey,
     durability: Durability,
     unsynced: Vec<PathBuf>,
 }
@@ -25,20 +29,14 @@ impl Files {
     /// Files under `base`, for the bench asset `bench/observations`.
     ///
     /// # Errors
-    /// If the asset directory cannot be created.
+    /// If the asset key is invalid (it is not).
     pub fn new(base: &Path, durability: Durability) -> Result<Self> {
-        let asset_dir = base.join("bench").join("observations");
-        std::fs::create_dir_all(&asset_dir)?;
         Ok(Self {
-            asset_dir,
+            manager: FilesystemIoManager::new(base).with_durability(durability),
+            asset: AssetKey::new(["bench", "observations"])?,
             durability,
             unsynced: Vec::new(),
         })
-    }
-
-    fn sync_dir(&self) -> Result<()> {
-        File::open(&self.asset_dir)?.sync_all()?;
-        Ok(())
     }
 }
 
@@ -51,41 +49,35 @@ impl PartitionSystem for Files {
         let Value::Arrow(batch) = value else {
             return Err("the files baseline stores Arrow tables only".into());
         };
-        let path = self.asset_dir.join(partition);
-        let temp = self.asset_dir.join(format!(".{partition}.tmp"));
-        let file = File::create(&temp)?;
-        let mut writer =
-            arrow_ipc::writer::FileWriter::try_new(BufWriter::new(file), &batch.schema())?;
-        writer.write(batch)?;
-        let file = writer
-            .into_inner()?
-            .into_inner()
-            .map_err(|e| e.into_error())?;
-        if self.durability == Durability::Immediate {
-            file.sync_data()?;
-        }
-        std::fs::rename(&temp, &path)?;
-        match self.durability {
-            Durability::Immediate => self.sync_dir()?,
-            Durability::Buffered => self.unsynced.push(path),
+        let context = OutputContext::builder(self.asset.clone())
+            .partition_key(partition)
+            .build();
+        self.manager.handle_output(&context, vec![batch.clone()])?;
+        if self.durability == Durability::Buffered {
+            self.unsynced
+                .push(self.manager.path_for(&self.asset, Some(partition))?);
         }
         Ok(())
     }
 
     fn finish_writes(&mut self) -> Result<()> {
+        let mut directory = None;
         for path in self.unsynced.drain(..) {
-            File::open(path)?.sync_data()?;
+            File::open(&path)?.sync_data()?;
+            directory = path.parent().map(Path::to_path_buf);
         }
-        self.sync_dir()
+        if let Some(directory) = directory {
+            File::open(directory)?.sync_all()?;
+        }
+        Ok(())
     }
 
     fn read(&mut self, partition: &str, _format: Format) -> Result<usize> {
-        let file = BufReader::new(File::open(self.asset_dir.join(partition))?);
-        let reader = arrow_ipc::reader::FileReader::try_new(file, None)?;
-        let mut rows = 0;
-        for batch in reader {
-            rows += batch?.num_rows();
-        }
-        Ok(rows)
+        let context = InputContext::builder(self.asset.clone()).build();
+        let table = self
+            .manager
+            .load_partition(&context, Some(partition))?
+            .ok_or_else(|| format!("partition {partition} is missing"))?;
+        Ok(table.num_rows())
     }
 }
