@@ -64,7 +64,11 @@ pub fn rolling_stats<'a>(
         .collect())
 }
 
-fn column<'a, T: 'static>(batch: &'a RecordBatch, name: &str) -> Result<&'a T, ArrowError> {
+/// The column `name` of `batch` as a `T` array.
+pub(super) fn column<'a, T: 'static>(
+    batch: &'a RecordBatch,
+    name: &str,
+) -> Result<&'a T, ArrowError> {
     batch
         .column_by_name(name)
         .and_then(|c| c.as_any().downcast_ref::<T>())

@@ -2,11 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use arrow_array::{Array, Float64Array, RecordBatch, StringArray};
-use arrow_schema::ArrowError;
+use arrow_array::{Float64Array, StringArray};
 use tessera_engine::ArrowPartition;
 
-use super::rolling::{StationStats, stats_table};
+use super::rolling::{StationStats, column, stats_table};
 use crate::executor::{AssetContext, ComputeError, Inputs, Output};
 
 /// `summary`: reads every rolling day there is (missing days are skipped).
@@ -51,13 +50,4 @@ pub(super) fn compute(context: &AssetContext, inputs: &mut Inputs) -> Result<Out
         .collect();
     let day_count = i64::try_from(days.len())?;
     Ok(Output::new(vec![stats_table(&stats, day_count)?]))
-}
-
-fn column<'a, T: 'static>(batch: &'a RecordBatch, name: &str) -> Result<&'a T, ArrowError> {
-    batch
-        .column_by_name(name)
-        .and_then(|c| c.as_any().downcast_ref::<T>())
-        .ok_or_else(|| {
-            ArrowError::SchemaError(format!("column {name:?} is missing or of another type"))
-        })
 }
