@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
-use tessera_engine::{AssetKey, Durability, Store};
+use tessera_engine::{AssetKey, Durability, IndexKind, Store};
 use tessera_io_managers::executor::{
     AssetDefinition, DEFAULT_IO_MANAGER_KEY, Definitions, MaterializeRequest, Output,
     PartitionSelection,
@@ -29,8 +29,10 @@ const OVERHEAD_TARGET_US: f64 = 20.0;
 /// A store or definition error.
 pub fn run(plan: &Plan, root: &Path) -> Result<Vec<Row>> {
     let mut rows = Vec::new();
-    for threads in [1, 2] {
-        rows.push(no_op_overhead(plan, root, threads)?);
+    for index in [IndexKind::Sled, IndexKind::Redb] {
+        for threads in [1, 2] {
+            rows.push(no_op_overhead(plan, root, index, threads)?);
+        }
     }
     let mut rates = Vec::new();
     for threads in [1, 2] {
@@ -48,12 +50,15 @@ pub fn run(plan: &Plan, root: &Path) -> Result<Vec<Row>> {
 }
 
 /// A pipeline whose compute does nothing, over hourly partitions; records go
-/// to a Buffered store, so the figure is the executor's own cost (planning,
-/// scheduling, contexts, one record write) per task, less a plain loop over
-/// the same closure.
-fn no_op_overhead(plan: &Plan, root: &Path, threads: usize) -> Result<Row> {
+/// to a Buffered store, so the figure is the executor's own cost per task
+/// (planning, scheduling, contexts, one record write). Records go to the `index` backend's store: their write is
+/// most of the cost.
+fn no_op_overhead(plan: &Plan, root: &Path, index: IndexKind, threads: usize) -> Result<Row> {
     let partitions = if plan.quick { 1_000 } else { 10_000 };
-    eprintln!("executor: no-op pipeline, {partitions} partitions, {threads} threads");
+    eprintln!(
+        "executor: no-op pipeline, {partitions} partitions, {} index, {threads} threads",
+        index.name()
+    );
     let start = Utc
         .with_ymd_and_hms(2020, 1, 1, 0, 0, 0)
         .single()
