@@ -104,7 +104,7 @@ fn no_op_overhead(plan: &Plan, root: &Path, index: IndexKind, threads: usize) ->
     }
     let overhead = median(&per_task);
     Ok(Row::new(
-        SYSTEM,
+        format!("{SYSTEM} ({})", index.name()),
         format!("no-op task overhead, {partitions} partitions, {threads} thread(s)"),
         overhead,
         "µs",
