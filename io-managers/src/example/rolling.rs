@@ -29,39 +29,58 @@ pub struct StationStats {
 pub fn rolling_stats<'a>(
     batches: impl IntoIterator<Item = &'a RecordBatch>,
 ) -> Result<BTreeMap<String, StationStats>, ArrowError> {
-    let mut sums: BTreeMap<String, (i64, f64, f64, f64)> = BTreeMap::new();
+    let mut stations = StationAccumulators::default();
     for batch in batches {
-        let stations = column::<StringArray>(batch, "station")?;
+        let names = column::<StringArray>(batch, "station")?;
         let temperatures = column::<Float64Array>(batch, "temperature_c")?;
-        for (station, temperature) in stations.iter().zip(temperatures.values()) {
-            let station = station.unwrap_or_default();
-            if !sums.contains_key(station) {
-                sums.insert(
-                    station.to_owned(),
-                    (0, 0.0, f64::INFINITY, f64::NEG_INFINITY),
-                );
-            }
-            let Some(entry) = sums.get_mut(station) else {
-                continue;
-            };
-            entry.0 += 1;
-            entry.1 += temperature;
-            entry.2 = entry.2.min(*temperature);
-            entry.3 = entry.3.max(*temperature);
+        for (station, &temperature) in names.iter().zip(temperatures.values()) {
+            stations.add(
+                station.unwrap_or_default(),
+                temperature,
+                temperature,
+                temperature,
+            );
         }
     }
-    Ok(sums
-        .into_iter()
-        .map(|(station, (count, sum, min, max))| {
-            let stats = StationStats {
-                observations: count,
-                mean_temp_c: sum / count as f64,
-                min_temp_c: min,
-                max_temp_c: max,
-            };
-            (station, stats)
-        })
-        .collect())
+    Ok(stations.into_stats())
+}
+
+/// Running count, sum, minimum and maximum per station.
+#[derive(Debug, Default)]
+pub(super) struct StationAccumulators {
+    by_station: BTreeMap<String, (i64, f64, f64, f64)>,
+}
+
+impl StationAccumulators {
+    /// Counts one value for `station`, with the low and high it brings.
+    pub(super) fn add(&mut self, station: &str, value: f64, low: f64, high: f64) {
+        if !self.by_station.contains_key(station) {
+            let empty = (0, 0.0, f64::INFINITY, f64::NEG_INFINITY);
+            self.by_station.insert(station.to_owned(), empty);
+        }
+        if let Some(entry) = self.by_station.get_mut(station) {
+            entry.0 += 1;
+            entry.1 += value;
+            entry.2 = entry.2.min(low);
+            entry.3 = entry.3.max(high);
+        }
+    }
+
+    /// Count, mean, minimum and maximum of each station.
+    pub(super) fn into_stats(self) -> BTreeMap<String, StationStats> {
+        self.by_station
+            .into_iter()
+            .map(|(station, (count, sum, min, max))| {
+                let stats = StationStats {
+                    observations: count,
+                    mean_temp_c: sum / count as f64,
+                    min_temp_c: min,
+                    max_temp_c: max,
+                };
+                (station, stats)
+            })
+            .collect()
+    }
 }
 
 /// The column `name` of `batch` as a `T` array.

@@ -278,8 +278,8 @@ fn input_provenance(
     let version_of = |partition: Option<&str>| -> Result<String> {
         Ok(definitions
             .records
-            .materialization(&upstream.key, partition)?
-            .map_or_else(|| NULL_DATA_VERSION.to_owned(), |r| r.data_version))
+            .data_version(&upstream.key, partition)?
+            .unwrap_or_else(|| NULL_DATA_VERSION.to_owned()))
     };
     let (partitions, data_version) = match &planned.keys {
         None => {

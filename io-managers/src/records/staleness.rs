@@ -131,8 +131,8 @@ impl<'a> StalenessResolver<'a> {
         for upstream_partition in mapped {
             let current = definitions
                 .records
-                .materialization(&upstream.key, upstream_partition.as_deref())?
-                .map_or_else(|| NULL_DATA_VERSION.to_owned(), |r| r.data_version);
+                .data_version(&upstream.key, upstream_partition.as_deref())?
+                .unwrap_or_else(|| NULL_DATA_VERSION.to_owned());
             let seen = recorded.and_then(|p| {
                 p.partitions
                     .iter()

@@ -43,6 +43,23 @@ impl RecordStore {
         Ok(Some(view.deserialize()?))
     }
 
+    /// The data version of the latest materialization of `(asset, partition)`,
+    /// read from the archived record in place (nothing else is deserialized).
+    ///
+    /// # Errors
+    /// The store's errors.
+    pub fn data_version(
+        &self,
+        asset: &AssetKey,
+        partition: Option<&str>,
+    ) -> Result<Option<String>> {
+        let view = self.store.get_rkyv::<MaterializationRecord>(
+            &namespaced("materializations", asset)?,
+            &key(partition)?,
+        )?;
+        Ok(view.map(|record| record.data_version.as_str().to_owned()))
+    }
+
     /// The latest failed attempt at `(asset, partition)` since its last success.
     ///
     /// # Errors
