@@ -5,7 +5,7 @@ use std::sync::Arc;
 use tessera_engine::AssetKey;
 
 use super::output::OutputContext;
-use super::scope::{PartitionKeyRange, PartitionScope, partitioned};
+use super::scope::{PartitionKeyRange, PartitionScope, keys, partitioned, time_window};
 use crate::error::{Error, Result};
 use crate::metadata::{Metadata, MetadataValue};
 use crate::partitions::TimeWindow;
@@ -99,7 +99,7 @@ impl InputContext {
     /// The upstream partition keys the input maps to, in the upstream
     /// definition's order (empty when unpartitioned).
     pub fn asset_partition_keys(&self) -> &[String] {
-        self.scope.as_ref().map_or(&[], |s| s.keys.as_slice())
+        keys(self.scope.as_ref())
     }
 
     /// The first and last mapped upstream keys.
@@ -115,10 +115,7 @@ impl InputContext {
     /// # Errors
     /// [`Error::NoTimeWindow`] unless the upstream partitions are time windows.
     pub fn asset_partitions_time_window(&self) -> Result<TimeWindow> {
-        self.scope
-            .as_ref()
-            .and_then(|s| s.time_window)
-            .ok_or_else(|| Error::NoTimeWindow(self.asset_key.clone()))
+        time_window(self.scope.as_ref(), &self.asset_key)
     }
 
     /// The input's own definition metadata (the upstream's is on

@@ -5,7 +5,7 @@ use std::sync::Mutex;
 
 use tessera_engine::AssetKey;
 
-use super::scope::{PartitionKeyRange, PartitionScope, partitioned};
+use super::scope::{PartitionKeyRange, PartitionScope, keys, partitioned, time_window};
 use crate::error::{Error, Result};
 use crate::metadata::{Metadata, MetadataValue};
 use crate::partitions::TimeWindow;
@@ -91,7 +91,7 @@ impl OutputContext {
     /// The partition keys of the output, in their definition's order (empty
     /// when unpartitioned).
     pub fn asset_partition_keys(&self) -> &[String] {
-        self.scope.as_ref().map_or(&[], |s| s.keys.as_slice())
+        keys(self.scope.as_ref())
     }
 
     /// The first and last partition keys of the output.
@@ -107,10 +107,7 @@ impl OutputContext {
     /// # Errors
     /// [`Error::NoTimeWindow`] unless the partitions are time windows.
     pub fn asset_partitions_time_window(&self) -> Result<TimeWindow> {
-        self.scope
-            .as_ref()
-            .and_then(|s| s.time_window)
-            .ok_or_else(|| Error::NoTimeWindow(self.asset_key.clone()))
+        time_window(self.scope.as_ref(), &self.asset_key)
     }
 
     /// The metadata of the asset's definition.

@@ -60,3 +60,15 @@ pub(crate) fn partitioned<'a>(
 ) -> Result<&'a PartitionScope> {
     scope.ok_or_else(|| Error::NotPartitioned(asset.clone()))
 }
+
+/// The keys of an optional scope (none when unpartitioned).
+pub(crate) fn keys(scope: Option<&PartitionScope>) -> &[String] {
+    scope.map_or(&[], |s| s.keys.as_slice())
+}
+
+/// The time window of an optional scope, or [`Error::NoTimeWindow`].
+pub(crate) fn time_window(scope: Option<&PartitionScope>, asset: &AssetKey) -> Result<TimeWindow> {
+    scope
+        .and_then(|s| s.time_window)
+        .ok_or_else(|| Error::NoTimeWindow(asset.clone()))
+}
