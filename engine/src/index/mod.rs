@@ -149,6 +149,29 @@ mod conformance {
     }
 
     #[test]
+    fn reopens_at_once_after_each_drop() {
+        for kind in kinds() {
+            let dir = tempfile::tempdir().expect("tempdir");
+            for round in 0u8..25 {
+                let index = kind.open(dir.path()).expect("reopen");
+                if round > 0 {
+                    assert_eq!(
+                        index.get(&[round - 1]).expect("get"),
+                        Some(vec![round - 1]),
+                        "{kind}"
+                    );
+                }
+                let put = IndexOp::Put {
+                    key: vec![round],
+                    value: vec![round],
+                };
+                index.apply(&[put]).expect("apply");
+                index.sync().expect("sync");
+            }
+        }
+    }
+
+    #[test]
     fn scan_stops_when_asked_and_survives_reopen() {
         for kind in kinds() {
             let dir = tempfile::tempdir().expect("tempdir");

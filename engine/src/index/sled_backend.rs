@@ -4,15 +4,27 @@
 //! which persists neither file metadata nor the disk's write cache, and only its
 //! background thread calls `fsync`. So [`SledIndex::sync`] flushes and then
 //! `fdatasync`s sled's data file itself before it reports durability.
+//!
+//! sled releases the lock on its data file only when the last of its internal
+//! references drops, which can be shortly after the `Db` itself drops (its
+//! epoch-deferred and thread-pool work holds them). The store's directory lock
+//! is held before the index opens, so a lock still held on sled's file can only
+//! be such a remnant of this process: [`SledIndex::open`] waits for it, bounded
+//! by [`RELEASE_WAIT`].
 
-use std::fs::File;
+use std::fs::{File, TryLockError};
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
+use std::thread;
+use std::time::{Duration, Instant};
 
 use super::{IndexBackend, IndexOp, Visit};
 use crate::error::{Error, Result};
 
 const BACKEND: &str = "sled";
+
+/// How long [`SledIndex::open`] waits for a previous handle's lock to be released.
+const RELEASE_WAIT: Duration = Duration::from_secs(10);
 
 /// An index stored in a sled database under `<store>/index`.
 pub(crate) struct SledIndex {
@@ -31,18 +43,47 @@ fn index_error(error: &sled::Error) -> Error {
 impl SledIndex {
     pub(crate) fn open(store_dir: &Path) -> Result<Self> {
         let dir = store_dir.join("index");
+        let data_path = dir.join("db");
+        wait_until_unlocked(&data_path)?;
         let db = sled::Config::new()
             .path(&dir)
             .mode(sled::Mode::HighThroughput)
             .open()
             .map_err(|e| index_error(&e))?;
-        let data_path = dir.join("db");
         let data_file = File::open(&data_path).map_err(|e| Error::io("open", &data_path, e))?;
         Ok(Self {
             db,
             data_file,
             data_path,
         })
+    }
+}
+
+/// Waits until no handle holds the lock on sled's data file, if the file exists.
+fn wait_until_unlocked(data_path: &Path) -> Result<()> {
+    let file = match File::open(data_path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::io("open", data_path, e)),
+    };
+    let deadline = Instant::now() + RELEASE_WAIT;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return file.unlock().map_err(|e| Error::io("unlock", data_path, e)),
+            Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
+                thread::sleep(Duration::from_millis(5));
+            }
+            Err(TryLockError::WouldBlock) => {
+                return Err(Error::Index {
+                    backend: BACKEND,
+                    message: format!(
+                        "{} is still locked after {RELEASE_WAIT:?}",
+                        data_path.display()
+                    ),
+                });
+            }
+            Err(TryLockError::Error(e)) => return Err(Error::io("lock", data_path, e)),
+        }
     }
 }
 
