@@ -158,6 +158,45 @@ fn a_failing_partition_fails_alone_and_skips_its_dependents() {
 }
 
 #[test]
+fn a_later_success_clears_the_recorded_failure() {
+    let (_dir, store) = store();
+    let first_run = failing_pipeline(&store)
+        .materialize(&range("2024-01-03", "2024-01-03"))
+        .expect("plan");
+    assert_eq!(first_run.failed().count(), 1);
+    let healthy = AssetDefinition::new(key("up"), |_, _| Ok(Output::new(7u64))).partitions(daily());
+    let definitions = Definitions::builder(store.clone())
+        .asset(healthy)
+        .managers(managers(&store))
+        .build()
+        .expect("valid");
+    let records = definitions.records();
+    assert_eq!(
+        records
+            .status(&key("up"), Some("2024-01-03"))
+            .expect("status"),
+        PartitionStatus::Failed
+    );
+    let retry = definitions
+        .materialize(&range("2024-01-03", "2024-01-03"))
+        .expect("plan");
+    assert!(retry.is_success());
+    assert_eq!(
+        records
+            .status(&key("up"), Some("2024-01-03"))
+            .expect("status"),
+        PartitionStatus::Materialized
+    );
+    assert!(
+        records
+            .failure(&key("up"), Some("2024-01-03"))
+            .expect("read")
+            .is_none(),
+        "the failure record is deleted with the successful write"
+    );
+}
+
+#[test]
 fn a_set_cancel_flag_starts_no_further_partition() {
     let (_dir, store) = store();
     let flag = Arc::new(AtomicBool::new(false));

@@ -59,6 +59,20 @@ impl SledIndex {
     }
 }
 
+impl SledIndex {
+    /// One change needs no batch: sled seals and writes out its log buffer for
+    /// every batch (to recover it atomically), which a single insert or remove
+    /// does not need.
+    fn apply_one(&self, op: &IndexOp) -> Result<()> {
+        match op {
+            IndexOp::Put { key, value } => self.db.insert(key.as_slice(), value.as_slice()),
+            IndexOp::Delete { key } => self.db.remove(key.as_slice()),
+        }
+        .map(drop)
+        .map_err(|e| index_error(&e))
+    }
+}
+
 /// Waits until no handle holds the lock on sled's data file, if the file exists.
 fn wait_until_unlocked(data_path: &Path) -> Result<()> {
     let file = match File::open(data_path) {
@@ -94,6 +108,9 @@ impl IndexBackend for SledIndex {
     }
 
     fn apply(&self, ops: &[IndexOp]) -> Result<()> {
+        if let [op] = ops {
+            return self.apply_one(op);
+        }
         let mut batch = sled::Batch::default();
         for op in ops {
             match op {
