@@ -54,6 +54,13 @@ pub enum Error {
         /// The backend's own message.
         message: String,
     },
+    /// The shared commit of a group of `Immediate` writes failed; nothing of
+    /// the group is acknowledged.
+    #[error("the durable commit shared with concurrent writes failed: {message}")]
+    GroupCommit {
+        /// The error the commit reported.
+        message: String,
+    },
     /// A stored partition failed an integrity check; its bytes are never returned.
     #[error("partition {partition} of asset {asset} is corrupted: {reason}")]
     Corrupted {

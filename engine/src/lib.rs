@@ -39,6 +39,7 @@
 mod batch;
 mod blob;
 pub mod codec;
+mod commit_queue;
 mod durability;
 mod error;
 mod format;

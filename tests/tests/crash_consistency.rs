@@ -18,6 +18,10 @@ const CHILD_DIR: &str = "TESSERA_CRASH_CHILD_DIR";
 const CHILD_START: &str = "TESSERA_CRASH_CHILD_START";
 const CHILD_BACKEND: &str = "TESSERA_CRASH_CHILD_BACKEND";
 const HOT_SLOTS: u64 = 7;
+/// Threads of the child that write new keys beside the main writer.
+const COLD_WRITERS: u64 = 3;
+/// Key numbers apart between the child's writers (more than one child writes).
+const WRITER_SPAN: u64 = 100_000;
 
 fn asset() -> AssetKey {
     AssetKey::new(["crash", "events"]).expect("valid asset")
@@ -40,6 +44,8 @@ fn backend_named(name: &str) -> IndexKind {
 
 /// The child: writes until killed, printing `ACK cold n` / `ACK hot slot n`
 /// after each write returns, and `TRY hot slot n` before each overwrite.
+/// Besides the main writer, [`COLD_WRITERS`] threads write new keys at the same
+/// time, so acknowledged writes also come from shared (group) commits.
 #[test]
 fn crash_child_writer() {
     let (Ok(dir), Ok(start), Ok(backend)) = (
@@ -56,24 +62,41 @@ fn crash_child_writer() {
         .segment_capacity(1 << 20)
         .open()
         .expect("child opens the store");
-    let mut out = std::io::stdout().lock();
-    for n in start.. {
-        if n % 3 == 0 {
-            let slot = n % HOT_SLOTS;
-            writeln!(out, "TRY hot {slot} {n}").expect("pipe");
-            out.flush().expect("pipe");
-            store
-                .put(&asset(), &hot_key(slot), payload_for(n))
-                .expect("put");
-            writeln!(out, "ACK hot {slot} {n}").expect("pipe");
-        } else {
-            store
-                .put(&asset(), &cold_key(n), payload_for(n))
-                .expect("put");
-            writeln!(out, "ACK cold {n}").expect("pipe");
+    std::thread::scope(|scope| {
+        for writer in 1..=COLD_WRITERS {
+            let store = &store;
+            scope.spawn(move || {
+                for n in start + writer * WRITER_SPAN.. {
+                    store
+                        .put(&asset(), &cold_key(n), payload_for(n))
+                        .expect("put");
+                    report(&format!("ACK cold {n}"));
+                }
+            });
         }
-        out.flush().expect("pipe");
-    }
+        for n in start.. {
+            if n % 3 == 0 {
+                let slot = n % HOT_SLOTS;
+                report(&format!("TRY hot {slot} {n}"));
+                store
+                    .put(&asset(), &hot_key(slot), payload_for(n))
+                    .expect("put");
+                report(&format!("ACK hot {slot} {n}"));
+            } else {
+                store
+                    .put(&asset(), &cold_key(n), payload_for(n))
+                    .expect("put");
+                report(&format!("ACK cold {n}"));
+            }
+        }
+    });
+}
+
+/// Writes one whole line to the parent.
+fn report(line: &str) {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{line}").expect("pipe");
+    out.flush().expect("pipe");
 }
 
 #[derive(Default)]
@@ -190,7 +213,7 @@ fn acknowledged_writes_survive_sigkill() {
                 .wrapping_mul(6_364_136_223_846_793_005)
                 .wrapping_add(1_442_695_040_888_963_407);
             let after = Duration::from_millis(20 + (seed >> 33) % 120);
-            let start = (kill * 3 + round) * 1_000_000;
+            let start = (kill * 3 + round) * (COLD_WRITERS + 1) * WRITER_SPAN;
             run_child_and_kill(dir.path(), start, kind.name(), after, &mut acks);
             check_after_crash(dir.path(), kind, &acks);
         }

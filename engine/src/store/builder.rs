@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::{Inner, Store};
+use crate::commit_queue::CommitQueue;
 use crate::durability::{Durability, GroupCommit};
 use crate::error::{Error, Result};
 use crate::format;
@@ -88,6 +89,7 @@ impl StoreBuilder {
             verify_checksums: self.verify_checksums,
             segment_sync: GroupCommit::default(),
             index_sync: GroupCommit::default(),
+            commit_queue: CommitQueue::default(),
             _lock: lock,
         };
         Ok(Store {

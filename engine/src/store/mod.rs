@@ -16,6 +16,7 @@ pub use builder::{DEFAULT_SEGMENT_CAPACITY, StoreBuilder};
 pub use stats::StoreStats;
 pub use verify::{DamagedPartition, VerifyReport};
 
+use crate::commit_queue::CommitQueue;
 use crate::durability::{Durability, GroupCommit};
 use crate::error::Result;
 use crate::index::IndexBackend;
@@ -41,6 +42,7 @@ struct Inner {
     verify_checksums: bool,
     segment_sync: GroupCommit,
     index_sync: GroupCommit,
+    commit_queue: CommitQueue,
     _lock: DirLock,
 }
 

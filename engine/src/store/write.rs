@@ -2,8 +2,10 @@
 //!
 //! Order, for `Immediate`: payload frames are written and `fdatasync`ed before
 //! the index entries that point at them are applied and synced, so a durable
-//! index entry never points at bytes that could be lost. Each sync is shared by
-//! every writer waiting for it (group commit).
+//! index entry never points at bytes that could be lost. Concurrent writers
+//! share that work: their index changes queue, and one commit syncs the
+//! segments, applies every queued change as one index batch and syncs the
+//! index (see `commit_queue`).
 
 use chrono::Utc;
 
@@ -70,14 +72,20 @@ impl Store {
                 },
             });
         }
-        if durability == Durability::Immediate {
-            self.sync_segments()?;
+        match durability {
+            Durability::Buffered => self.inner.index.apply(&ops),
+            Durability::Immediate => self
+                .inner
+                .commit_queue
+                .commit(ops, |queued| self.commit_durably(queued)),
         }
-        self.inner.index.apply(&ops)?;
-        if durability == Durability::Immediate {
-            self.sync_index()?;
-        }
-        Ok(())
+    }
+
+    /// Makes the frames of `ops` durable, then applies `ops` and makes them durable.
+    fn commit_durably(&self, ops: &[IndexOp]) -> Result<()> {
+        self.sync_segments()?;
+        self.inner.index.apply(ops)?;
+        self.sync_index()
     }
 
     /// Appends one frame and returns the index change that publishes it.
