@@ -115,6 +115,13 @@ fn decode_component(bytes: &[u8]) -> Option<(Option<String>, &[u8])> {
     }
 }
 
+/// Decodes the partition of an index key that starts with `prefix` (from
+/// [`asset_prefix`]) without decoding the asset again; `None` if the key does
+/// not start with it or its partition is malformed.
+pub(crate) fn decode_partition_after(prefix: &[u8], key: &[u8]) -> Option<PartitionKey> {
+    decode_partition(key.strip_prefix(prefix)?)
+}
+
 fn decode_partition(bytes: &[u8]) -> Option<PartitionKey> {
     match bytes.split_first()? {
         (&UNPARTITIONED, []) => Some(PartitionKey::unpartitioned()),
@@ -187,6 +194,21 @@ mod tests {
                     "{x:?} vs {y:?}"
                 );
                 assert_ne!(encode(x, &partition), encode(y, &partition));
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn decodes_the_partition_after_its_asset_prefix(
+            asset in asset_strategy(),
+            other in asset_strategy(),
+            partition in partition_strategy(),
+        ) {
+            let key = encode(&asset, &partition);
+            prop_assert_eq!(decode_partition_after(&asset_prefix(&asset), &key), Some(partition.clone()));
+            if other != asset {
+                prop_assert_eq!(decode_partition_after(&asset_prefix(&other), &key), None);
             }
         }
     }

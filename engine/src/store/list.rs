@@ -89,7 +89,8 @@ impl Store {
         self.inner
             .index
             .scan(as_slice(&start), as_slice(&end), &mut |key, value| {
-                let (_, partition) = encoding::decode(key).ok_or_else(|| undecodable(key))?;
+                let partition = encoding::decode_partition_after(&prefix, key)
+                    .ok_or_else(|| undecodable(key))?;
                 visit(partition, value)
             })
     }
