@@ -21,6 +21,10 @@ use crate::segment::{FrameHeader, payload_offset};
 /// The largest payload a store accepts (1 TiB).
 pub const MAX_PAYLOAD_LEN: u64 = 1 << 40;
 
+/// Payloads up to this size are copied behind their frame header and written
+/// with it in one system call; larger ones are written in place, in a second.
+const ONE_WRITE_PAYLOAD: usize = 8 << 10;
+
 impl Store {
     /// Stores `payload` under `(asset, partition)`, replacing any previous
     /// value, with the store's default durability.
@@ -114,8 +118,14 @@ impl Store {
         let segments = &self.inner.segments;
         let reservation = segments.reserve(header.frame_len())?;
         let segment = &reservation.segment;
-        segment.write_at(&header.encode_with_key(&key), reservation.offset)?;
-        segment.write_at(bytes, reservation.offset + payload_offset(key.len()))?;
+        let mut frame = header.encode_with_key(&key);
+        if bytes.len() <= ONE_WRITE_PAYLOAD {
+            frame.extend_from_slice(bytes);
+            segment.write_at(&frame, reservation.offset)?;
+        } else {
+            segment.write_at(&frame, reservation.offset)?;
+            segment.write_at(bytes, reservation.offset + payload_offset(key.len()))?;
+        }
         segments.mark_dirty(segment);
         let record = Record {
             location: Location {
