@@ -1,16 +1,18 @@
 //! A range output (a single-run backfill, §6 scenario 25) is stored as one
 //! materialization per partition, all in one atomic write: each carries the
 //! shared output metadata plus its own. Dagster's file managers refuse this.
+//! The filesystem manager writes every file before publishing any; the
+//! in-memory one stores the range under one lock.
 
 use std::sync::Arc;
 
 use arrow_array::{Int64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema};
 use tessera_engine::{AssetKey, PartitionKey, Store};
-use tessera_io_managers::metadata::{BYTE_SIZE, ROW_COUNT};
+use tessera_io_managers::metadata::{BYTE_SIZE, PATH, ROW_COUNT};
 use tessera_io_managers::{
-    ArrowIoManager, Error, InMemoryIoManager, InputContext, InputManager, IoManager, MetadataValue,
-    OutputContext, PartitionMap, RkyvIoManager,
+    ArrowIoManager, Error, FilesystemIoManager, InMemoryIoManager, InputContext, InputManager,
+    IoManager, MetadataValue, OutputContext, PartitionMap, RkyvIoManager,
 };
 
 fn store() -> (tempfile::TempDir, Arc<Store>) {
@@ -186,4 +188,129 @@ fn a_single_partition_handle_output_refuses_a_range_context() {
         matches!(error, Error::NotSinglePartition { count: 3, .. }),
         "{error:?}"
     );
+}
+
+fn mismatched_batch() -> RecordBatch {
+    let other = Arc::new(Schema::new(vec![Field::new(
+        "value",
+        DataType::Utf8,
+        false,
+    )]));
+    RecordBatch::try_new(other, vec![Arc::new(StringArray::from(vec!["x"]))])
+        .expect("a valid batch")
+}
+
+/// Every file under `dir`, temporary ones included.
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return found;
+    };
+    for entry in entries {
+        let path = entry.expect("directory entry").path();
+        if path.is_dir() {
+            found.extend(files_under(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}
+
+#[test]
+fn a_filesystem_range_output_writes_one_file_per_partition_with_its_metadata() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let manager = FilesystemIoManager::new(dir.path());
+    let asset = AssetKey::new(["daily"]).expect("asset key");
+    let context = range_context(&asset, &DAYS);
+    let values: PartitionMap<Vec<RecordBatch>> = DAYS
+        .iter()
+        .enumerate()
+        .map(|(index, day)| (*day, vec![table(index + 1)]))
+        .collect();
+    manager
+        .handle_range_output(&context, values)
+        .expect("handle_range_output");
+    for (index, day) in DAYS.iter().enumerate() {
+        let path = dir.path().join("daily").join(day);
+        assert!(path.is_file(), "{} exists", path.display());
+        let metadata = context.metadata_for_partition(day);
+        assert_eq!(
+            metadata.get(ROW_COUNT),
+            Some(&MetadataValue::Int(
+                i64::try_from(index + 1).expect("small")
+            ))
+        );
+        assert_eq!(
+            metadata.get(PATH),
+            Some(&MetadataValue::Path(path.display().to_string()))
+        );
+    }
+    let input = InputContext::builder(asset)
+        .asset_partition_keys(DAYS)
+        .build();
+    let rows: Vec<usize> = manager
+        .load_input(&input)
+        .expect("load")
+        .into_map()
+        .values()
+        .map(|partition| partition.num_rows())
+        .collect();
+    assert_eq!(rows, [1, 2, 3]);
+}
+
+#[test]
+fn a_filesystem_range_whose_last_partition_fails_publishes_nothing() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let manager = FilesystemIoManager::new(dir.path());
+    let asset = AssetKey::new(["daily"]).expect("asset key");
+    let earlier = range_context(&asset, &DAYS[..1]);
+    manager
+        .handle_range_output(&earlier, [(DAYS[0], vec![table(5)])].into_iter().collect())
+        .expect("an earlier materialization");
+    let values: PartitionMap<Vec<RecordBatch>> = [
+        (DAYS[0], vec![table(1)]),
+        (DAYS[1], vec![table(2)]),
+        (DAYS[2], vec![table(1), mismatched_batch()]),
+    ]
+    .into_iter()
+    .collect();
+    manager
+        .handle_range_output(&range_context(&asset, &DAYS), values)
+        .expect_err("the last partition mixes schemas");
+    assert_eq!(
+        files_under(dir.path()),
+        vec![dir.path().join("daily").join(DAYS[0])],
+        "no new partition and no temporary file is left"
+    );
+    let input = InputContext::builder(asset)
+        .asset_partition_keys([DAYS[0]])
+        .build();
+    let kept = manager.load_input(&input).expect("load").into_one();
+    assert_eq!(
+        kept.map(|p| p.num_rows()),
+        Some(5),
+        "the earlier file is untouched"
+    );
+}
+
+#[test]
+fn an_in_memory_range_output_stores_every_partition() {
+    let manager = InMemoryIoManager::<u64>::new();
+    let asset = AssetKey::new(["daily"]).expect("asset key");
+    let values = DAYS.iter().zip(1u64..).map(|(day, n)| (*day, n)).collect();
+    manager
+        .handle_range_output(&range_context(&asset, &DAYS), values)
+        .expect("handle_range_output");
+    let input = InputContext::builder(asset)
+        .asset_partition_keys(DAYS)
+        .build();
+    let loaded: Vec<u64> = manager
+        .load_input(&input)
+        .expect("load")
+        .into_map()
+        .values()
+        .copied()
+        .collect();
+    assert_eq!(loaded, [1, 2, 3]);
 }

@@ -14,7 +14,7 @@ use tessera_engine::{ArrowPartition, AssetKey, Durability};
 use super::path_escape::escape_key;
 use crate::context::{InputContext, OutputContext};
 use crate::error::{Error, Result};
-use crate::manager::{InputManager, IoManager};
+use crate::manager::{InputManager, IoManager, PartitionMap, check_range};
 use crate::metadata::{MetadataValue, PATH, ROW_COUNT};
 
 /// Writes each partition as an Arrow IPC file at Dagster's layout:
@@ -73,19 +73,43 @@ impl FilesystemIoManager {
     }
 
     fn write_file(&self, path: &Path, batches: &[RecordBatch]) -> Result<()> {
+        let staged = self.stage(path, batches)?;
+        self.publish(std::slice::from_ref(&staged))
+    }
+
+    /// Writes `batches` to a temporary file beside `path` (synced for
+    /// `Immediate`); nothing is visible at `path` yet.
+    fn stage(&self, path: &Path, batches: &[RecordBatch]) -> Result<StagedFile> {
         let directory = path.parent().unwrap_or(&self.base_dir);
         fs::create_dir_all(directory).map_err(io_error("create directory", directory))?;
-        let temp = self.temp_path(path);
-        let outcome = self.write_temp(&temp, batches).and_then(|()| {
-            fs::rename(&temp, path).map_err(io_error("rename", path))?;
-            self.sync_directory(directory)
-        });
-        if outcome.is_err() {
-            // The temporary file is only ever ours; failing to remove it leaves a
-            // dot-file that the next write of this partition does not read.
-            let _ = fs::remove_file(&temp);
+        let staged = StagedFile {
+            temp: self.temp_path(path),
+            path: path.to_path_buf(),
+        };
+        match self.write_temp(&staged.temp, batches) {
+            Ok(()) => Ok(staged),
+            Err(error) => {
+                discard(std::slice::from_ref(&staged));
+                Err(error)
+            }
         }
-        outcome
+    }
+
+    /// Renames every staged file into place, then syncs their directories.
+    /// Files not yet renamed when a rename fails are discarded.
+    fn publish(&self, staged: &[StagedFile]) -> Result<()> {
+        for (index, file) in staged.iter().enumerate() {
+            if let Err(error) = fs::rename(&file.temp, &file.path) {
+                discard(&staged[index..]);
+                return Err(io_error("rename", &file.path)(error));
+            }
+        }
+        let mut directories: Vec<&Path> = staged.iter().filter_map(|f| f.path.parent()).collect();
+        directories.sort_unstable();
+        directories.dedup();
+        directories
+            .into_iter()
+            .try_for_each(|directory| self.sync_directory(directory))
     }
 
     fn write_temp(&self, temp: &Path, batches: &[RecordBatch]) -> Result<()> {
@@ -134,6 +158,20 @@ impl FilesystemIoManager {
             .unwrap_or_default();
         let serial = self.temp_counter.fetch_add(1, Ordering::Relaxed);
         path.with_file_name(format!(".{name}.tmp-{}-{serial}", std::process::id()))
+    }
+}
+
+/// A partition written to a temporary file, waiting to be renamed into place.
+struct StagedFile {
+    temp: PathBuf,
+    path: PathBuf,
+}
+
+/// Removes staged temporary files. They are only ever ours; one that cannot be
+/// removed stays a dot-file that no load reads.
+fn discard(staged: &[StagedFile]) {
+    for file in staged {
+        let _ = fs::remove_file(&file.temp);
     }
 }
 
@@ -191,10 +229,44 @@ impl IoManager for FilesystemIoManager {
         };
         let path = self.path_for(context.asset_key(), partition)?;
         self.write_file(&path, &batches)?;
-        context.add_output_metadata(
-            ROW_COUNT,
-            batches.iter().map(RecordBatch::num_rows).sum::<usize>(),
-        )?;
+        context.add_output_metadata(ROW_COUNT, row_count(&batches))?;
         context.add_output_metadata(PATH, MetadataValue::Path(path.display().to_string()))
     }
+
+    /// Writes and syncs every partition's temporary file before renaming any
+    /// into place: an error while writing (a batch of another schema, a full
+    /// disk) publishes nothing. The renames that follow are atomic one by
+    /// one, not together: a crash between two of them leaves the earlier
+    /// partitions new and the later ones as they were.
+    fn handle_range_output(
+        &self,
+        context: &OutputContext,
+        values: PartitionMap<Vec<RecordBatch>>,
+    ) -> Result<()> {
+        check_range(context, &values)?;
+        let mut staged = Vec::with_capacity(values.len());
+        for (key, batches) in values.iter() {
+            let written = self
+                .path_for(context.asset_key(), Some(key))
+                .and_then(|path| self.stage(&path, batches));
+            match written {
+                Ok(file) => staged.push(file),
+                Err(error) => {
+                    discard(&staged);
+                    return Err(error);
+                }
+            }
+        }
+        self.publish(&staged)?;
+        for ((key, batches), file) in values.iter().zip(&staged) {
+            context.add_partition_metadata(key, ROW_COUNT, row_count(batches))?;
+            let path = MetadataValue::Path(file.path.display().to_string());
+            context.add_partition_metadata(key, PATH, path)?;
+        }
+        Ok(())
+    }
+}
+
+fn row_count(batches: &[RecordBatch]) -> usize {
+    batches.iter().map(RecordBatch::num_rows).sum()
 }

@@ -7,7 +7,7 @@ use tessera_engine::AssetKey;
 
 use crate::context::{InputContext, OutputContext};
 use crate::error::Result;
-use crate::manager::{InputManager, IoManager};
+use crate::manager::{InputManager, IoManager, PartitionMap, check_range};
 
 /// Keeps values in memory, keyed by (asset, partition): Dagster's
 /// `InMemoryIOManager` for tests, except that it keys by asset and partition
@@ -79,6 +79,17 @@ impl<T: Clone + Send + 'static> IoManager for InMemoryIoManager<T> {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .insert((context.asset_key().clone(), partition), value);
+        Ok(())
+    }
+
+    /// Stores every partition of the range under one lock: a load sees all of
+    /// them or none.
+    fn handle_range_output(&self, context: &OutputContext, values: PartitionMap<T>) -> Result<()> {
+        check_range(context, &values)?;
+        let mut stored = self.values.lock().unwrap_or_else(PoisonError::into_inner);
+        for (key, value) in values {
+            stored.insert((context.asset_key().clone(), Some(key)), value);
+        }
         Ok(())
     }
 }
