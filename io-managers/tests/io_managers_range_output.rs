@@ -39,6 +39,23 @@ fn range_context(asset: &AssetKey, keys: &[&str]) -> OutputContext {
         .build()
 }
 
+/// The rows stored for each of [`DAYS`], loaded as one input.
+fn rows_per_day(
+    manager: &impl InputManager<Loaded = tessera_engine::ArrowPartition>,
+    asset: AssetKey,
+) -> Vec<usize> {
+    let input = InputContext::builder(asset)
+        .asset_partition_keys(DAYS)
+        .build();
+    manager
+        .load_input(&input)
+        .expect("load")
+        .into_map()
+        .values()
+        .map(|partition| partition.num_rows())
+        .collect()
+}
+
 #[test]
 fn scenario_25_one_materialization_per_partition_with_its_own_metadata() {
     let (_dir, store) = store();
@@ -83,17 +100,7 @@ fn scenario_25_one_materialization_per_partition_with_its_own_metadata() {
         );
         assert_eq!(recorded.get("owner"), Some(&MetadataValue::from("team-a")));
     }
-    let input = InputContext::builder(asset)
-        .asset_partition_keys(DAYS)
-        .build();
-    let rows: Vec<usize> = manager
-        .load_input(&input)
-        .expect("load")
-        .into_map()
-        .values()
-        .map(|partition| partition.num_rows())
-        .collect();
-    assert_eq!(rows, [1, 2, 3]);
+    assert_eq!(rows_per_day(&manager, asset), [1, 2, 3]);
 }
 
 #[test]
@@ -246,17 +253,7 @@ fn a_filesystem_range_output_writes_one_file_per_partition_with_its_metadata() {
             Some(&MetadataValue::Path(path.display().to_string()))
         );
     }
-    let input = InputContext::builder(asset)
-        .asset_partition_keys(DAYS)
-        .build();
-    let rows: Vec<usize> = manager
-        .load_input(&input)
-        .expect("load")
-        .into_map()
-        .values()
-        .map(|partition| partition.num_rows())
-        .collect();
-    assert_eq!(rows, [1, 2, 3]);
+    assert_eq!(rows_per_day(&manager, asset), [1, 2, 3]);
 }
 
 #[test]

@@ -168,7 +168,8 @@ impl IoManager for ArrowIoManager {
     }
 }
 
-fn row_count(batches: &[RecordBatch]) -> usize {
+/// The rows of all `batches`.
+pub(super) fn row_count(batches: &[RecordBatch]) -> usize {
     batches.iter().map(RecordBatch::num_rows).sum()
 }
 

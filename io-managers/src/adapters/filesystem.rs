@@ -11,6 +11,7 @@ use arrow_ipc::writer::FileWriter;
 use arrow_schema::ArrowError;
 use tessera_engine::{ArrowPartition, AssetKey, Durability};
 
+use super::arrow::row_count;
 use super::path_escape::escape_key;
 use crate::context::{InputContext, OutputContext};
 use crate::error::{Error, Result};
@@ -265,8 +266,4 @@ impl IoManager for FilesystemIoManager {
         }
         Ok(())
     }
-}
-
-fn row_count(batches: &[RecordBatch]) -> usize {
-    batches.iter().map(RecordBatch::num_rows).sum()
 }
