@@ -57,9 +57,7 @@ impl SledIndex {
             data_path,
         })
     }
-}
 
-impl SledIndex {
     /// One change needs no batch: sled seals and writes out its log buffer for
     /// every batch (to recover it atomically), which a single insert or remove
     /// does not need.
