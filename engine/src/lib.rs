@@ -62,7 +62,7 @@ pub use durability::Durability;
 pub use error::{Error, Result};
 pub use format::FORMAT_VERSION;
 pub use index::IndexKind;
-pub use key::{AssetKey, PartitionKey};
+pub use key::{AssetKey, MAX_COMPONENT_LEN, MAX_COMPONENTS, MAX_PARTITION_KEY_LEN, PartitionKey};
 pub use record::{Checksum, RecordMeta};
 pub use store::{
     DEFAULT_SEGMENT_CAPACITY, DamagedPartition, MAX_PAYLOAD_LEN, Store, StoreBuilder, StoreStats,

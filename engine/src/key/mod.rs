@@ -4,5 +4,5 @@ mod asset;
 pub(crate) mod encoding;
 mod partition;
 
-pub use asset::AssetKey;
-pub use partition::PartitionKey;
+pub use asset::{AssetKey, MAX_COMPONENT_LEN, MAX_COMPONENTS};
+pub use partition::{MAX_PARTITION_KEY_LEN, PartitionKey};

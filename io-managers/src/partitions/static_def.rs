@@ -17,7 +17,7 @@ impl StaticPartitionsDefinition {
     /// A definition with `keys`, in that order.
     ///
     /// # Errors
-    /// [`PartitionsError::InvalidDefinition`] for an empty key, a key with a
+    /// [`PartitionsError::InvalidDefinition`](super::PartitionsError::InvalidDefinition) for an empty key, a key with a
     /// reserved substring (`...` or a control character) or a duplicate key.
     pub fn new<I, S>(keys: I) -> Result<Self>
     where
