@@ -34,6 +34,19 @@ fn store() -> (tempfile::TempDir, Arc<Store>) {
     (dir, store)
 }
 
+/// The `u64` stored for `asset`'s partition `day`.
+fn stored_u64(store: &Store, asset: &str, day: &str) -> u64 {
+    store
+        .get_rkyv::<u64>(
+            &key(asset),
+            &tessera_engine::PartitionKey::new(day).expect("key"),
+        )
+        .expect("read")
+        .expect("stored")
+        .deserialize()
+        .expect("u64")
+}
+
 fn managers(store: &Arc<Store>) -> IoManagers {
     IoManagers::new().with_io_manager(
         DEFAULT_IO_MANAGER_KEY,
@@ -80,14 +93,7 @@ fn a_self_dependent_asset_adds_one_to_the_previous_day() {
         result.failed().collect::<Vec<_>>()
     );
     for (day, expected) in [("2024-01-01", 1u64), ("2024-01-05", 5), ("2024-01-10", 10)] {
-        let value = store
-            .get_rkyv::<u64>(
-                &key("counter"),
-                &tessera_engine::PartitionKey::new(day).expect("key"),
-            )
-            .expect("read")
-            .expect("stored");
-        assert_eq!(value.deserialize().expect("u64"), expected, "{day}");
+        assert_eq!(stored_u64(&store, "counter", day), expected, "{day}");
     }
 }
 
@@ -262,14 +268,7 @@ fn a_single_run_backfill_computes_once_and_records_each_partition() {
             .expect("read")
             .expect("recorded");
         assert!(record.metadata.contains_key("tessera/byte_size"));
-        let value = store
-            .get_rkyv::<u64>(
-                &key("batch"),
-                &tessera_engine::PartitionKey::new(day).expect("key"),
-            )
-            .expect("read")
-            .expect("stored");
-        assert_eq!(value.deserialize().expect("u64"), index as u64);
+        assert_eq!(stored_u64(&store, "batch", day), index as u64);
     }
 }
 
