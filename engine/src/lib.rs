@@ -45,6 +45,7 @@ mod error;
 mod format;
 mod fsutil;
 mod index;
+pub mod io;
 mod key;
 mod lock;
 mod record;
