@@ -1,20 +1,25 @@
 //! Durability levels and the group commit that lets concurrent durable writers
 //! share one `fdatasync`.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 use crate::error::Result;
+use crate::index::panic_message;
+use crate::poison::Poison;
 
 /// When a write may return.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Durability {
-    /// The write returns once it survives power loss: its payload and index entry
-    /// have been `fdatasync`ed (shared with concurrent writers).
+    /// The write returns once it survives power loss: its frames have been
+    /// `fdatasync`ed (one sync shared with concurrent writers).
     #[default]
     Immediate,
-    /// The write returns once the OS has it; [`Store::flush`](crate::Store::flush)
-    /// makes every write before it durable. A process crash loses nothing; power
-    /// loss may lose buffered writes (whole batches, never part of one).
+    /// The write returns once its frames are written to the OS:
+    /// [`Store::flush`](crate::Store::flush) makes every write before it
+    /// durable. A process crash loses nothing; power loss may lose buffered
+    /// writes (whole batches, never part of one).
     Buffered,
 }
 
@@ -29,7 +34,9 @@ struct State {
 ///
 /// A caller takes a ticket after its write is complete; a leader syncs for every
 /// ticket issued before it started, so no caller returns before a sync that
-/// began after its write.
+/// began after its write. A failed or panicking sync poisons the store: the
+/// leader gets its error, every waiting and later caller an I/O error of the
+/// same kind, and no sync is tried again.
 #[derive(Default)]
 pub(crate) struct GroupCommit {
     state: Mutex<State>,
@@ -42,11 +49,19 @@ impl GroupCommit {
     }
 
     /// Returns once a `sync` that started after this call has succeeded.
-    pub(crate) fn commit(&self, sync: impl Fn() -> Result<()>) -> Result<()> {
+    pub(crate) fn commit(
+        &self,
+        poison: &Poison,
+        what: &Path,
+        sync: impl Fn() -> Result<()>,
+    ) -> Result<()> {
         let mut state = self.lock();
         state.requested += 1;
         let ticket = state.requested;
         loop {
+            if let Some(failure) = poison.failure() {
+                return Err(failure.to_io_error());
+            }
             if state.durable >= ticket {
                 return Ok(());
             }
@@ -60,7 +75,13 @@ impl GroupCommit {
             state.syncing = true;
             let target = state.requested;
             drop(state);
-            let outcome = sync();
+            let outcome = catch_unwind(AssertUnwindSafe(&sync)).unwrap_or_else(|panic| {
+                Err(poison.other_failed(
+                    "sync",
+                    what,
+                    format!("sync panicked: {}", panic_message(&*panic)),
+                ))
+            });
             state = self.lock();
             state.syncing = false;
             if outcome.is_ok() {
@@ -90,7 +111,7 @@ mod tests {
                     for _ in 0..50 {
                         let before = syncs.load(Ordering::SeqCst);
                         group
-                            .commit(|| {
+                            .commit(&Poison::default(), Path::new("test"), || {
                                 std::thread::sleep(std::time::Duration::from_micros(200));
                                 syncs.fetch_add(1, Ordering::SeqCst);
                                 Ok(())

@@ -54,12 +54,56 @@ pub enum Error {
         /// The backend's own message.
         message: String,
     },
-    /// The shared commit of a group of `Immediate` writes failed; nothing of
-    /// the group is acknowledged.
-    #[error("the durable commit shared with concurrent writes failed: {message}")]
-    GroupCommit {
-        /// The error the commit reported.
+    /// A sync failed earlier (fail-stop): the store refuses every write and
+    /// flush until it is reopened, which recovers from what is on disk.
+    #[error("store is poisoned: {op} failed on {path} ({kind}: {message}); reopen it to recover")]
+    Poisoned {
+        /// The call that failed.
+        op: &'static str,
+        /// The file it failed on.
+        path: PathBuf,
+        /// The kind of the original error.
+        kind: io::ErrorKind,
+        /// The original error's message.
         message: String,
+    },
+    /// The store was opened read-only.
+    #[error("store at {path} is open read-only")]
+    ReadOnly {
+        /// The store directory.
+        path: PathBuf,
+    },
+    /// The directory holds store data but its `FORMAT` file is missing: it is
+    /// not made into a new, empty store over the old data.
+    #[error(
+        "{path} holds store data (segments or index) but no FORMAT file; refusing to treat it as a new store"
+    )]
+    MissingFormat {
+        /// The store directory.
+        path: PathBuf,
+    },
+    /// The directory is not a store (a read-only open never creates one).
+    #[error("{path} is not a Tessera store (no FORMAT file)")]
+    NotAStore {
+        /// The directory.
+        path: PathBuf,
+    },
+    /// An encoded `(asset, partition)` key exceeds [`MAX_KEY_LEN`](crate::MAX_KEY_LEN).
+    #[error("encoded key of {len} bytes exceeds the maximum of {max} bytes")]
+    KeyTooLarge {
+        /// The encoded key's length.
+        len: usize,
+        /// The largest encoded key the store accepts.
+        max: usize,
+    },
+    /// A payload's data version and metadata exceed
+    /// [`MAX_METADATA_LEN`](crate::MAX_METADATA_LEN) once encoded.
+    #[error("data version and metadata of {len} bytes exceed the maximum of {max} bytes")]
+    MetadataTooLarge {
+        /// The encoded length.
+        len: usize,
+        /// The largest the store accepts.
+        max: usize,
     },
     /// A stored partition failed an integrity check; its bytes are never returned.
     #[error("partition {partition} of asset {asset} is corrupted: {reason}")]

@@ -10,9 +10,11 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::index::IndexKind;
+use crate::io::FileIo;
 
-/// The on-disk format version this build reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+/// The on-disk format version this build reads and writes (2: segments are
+/// the log, with put, delete and commit frames).
+pub const FORMAT_VERSION: u32 = 2;
 const MAGIC: [u8; 8] = *b"TESSERA\0";
 pub(crate) const FORMAT_FILE: &str = "FORMAT";
 
@@ -28,28 +30,61 @@ fn encode(kind: IndexKind) -> Vec<u8> {
 }
 
 /// Checks `dir`'s format file against this build and `kind`, or writes it
-/// (durably) when the store is new.
-pub(crate) fn check_or_create(dir: &Path, kind: IndexKind) -> Result<()> {
+/// (durably) when the directory holds no store data yet.
+pub(crate) fn check_or_create(io: &dyn FileIo, dir: &Path, kind: IndexKind) -> Result<()> {
+    match read(dir)? {
+        Some(bytes) => check(&dir.join(FORMAT_FILE), &bytes, Some(kind)),
+        None if holds_store_data(dir) => Err(Error::MissingFormat {
+            path: dir.to_path_buf(),
+        }),
+        None => create(io, dir, kind),
+    }
+}
+
+/// Checks `dir`'s format file for a read-only open: any backend will do.
+pub(crate) fn check_existing(dir: &Path) -> Result<()> {
+    match read(dir)? {
+        Some(bytes) => check(&dir.join(FORMAT_FILE), &bytes, None),
+        None => Err(Error::NotAStore {
+            path: dir.to_path_buf(),
+        }),
+    }
+}
+
+fn read(dir: &Path) -> Result<Option<Vec<u8>>> {
     let path = dir.join(FORMAT_FILE);
     match std::fs::read(&path) {
-        Ok(bytes) => check(&path, &bytes, kind),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => create(dir, kind),
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(Error::io("read format file", &path, e)),
     }
 }
 
-fn create(dir: &Path, kind: IndexKind) -> Result<()> {
-    let path = dir.join(FORMAT_FILE);
-    let temp = dir.join("FORMAT.tmp");
-    std::fs::write(&temp, encode(kind)).map_err(|e| Error::io("write format file", &temp, e))?;
-    std::fs::File::open(&temp)
-        .and_then(|f| f.sync_all())
-        .map_err(|e| Error::io("fsync", &temp, e))?;
-    std::fs::rename(&temp, &path).map_err(|e| Error::io("rename format file", &path, e))?;
-    crate::fsutil::sync_dir(dir)
+/// Whether `dir` has segments or an index (a store that lost its `FORMAT`).
+fn holds_store_data(dir: &Path) -> bool {
+    let non_empty = |name: &str| {
+        std::fs::read_dir(dir.join(name)).is_ok_and(|mut entries| entries.next().is_some())
+    };
+    non_empty("segments") || non_empty("index")
 }
 
-fn check(path: &Path, bytes: &[u8], kind: IndexKind) -> Result<()> {
+fn create(io: &dyn FileIo, dir: &Path, kind: IndexKind) -> Result<()> {
+    let path = dir.join(FORMAT_FILE);
+    let temp = dir.join("FORMAT.tmp");
+    let file = io
+        .create(&temp)
+        .map_err(|e| Error::io("create format file", &temp, e))?;
+    io.write_at(&file, &temp, &encode(kind), 0)
+        .map_err(|e| Error::io("write format file", &temp, e))?;
+    io.sync_data(&file, &temp)
+        .map_err(|e| Error::io("fdatasync", &temp, e))?;
+    io.rename(&temp, &path)
+        .map_err(|e| Error::io("rename format file", &path, e))?;
+    io.sync_dir(dir)
+        .map_err(|e| Error::io("fsync directory", dir, e))
+}
+
+fn check(path: &Path, bytes: &[u8], kind: Option<IndexKind>) -> Result<()> {
     let foreign = |reason: &str| Error::ForeignFile {
         path: path.to_path_buf(),
         reason: reason.to_owned(),
@@ -76,6 +111,9 @@ fn check(path: &Path, bytes: &[u8], kind: IndexKind) -> Result<()> {
     if usize::from(body[12]) != name.len() {
         return Err(foreign("format file backend name has the wrong length"));
     }
+    let Some(kind) = kind else {
+        return Ok(());
+    };
     if name != kind.name().as_bytes() {
         return Err(Error::BackendMismatch {
             path: path.parent().unwrap_or(path).to_path_buf(),
@@ -89,12 +127,14 @@ fn check(path: &Path, bytes: &[u8], kind: IndexKind) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::io::OsFileIo;
 
     #[test]
     fn creates_then_accepts_its_own_file() {
         let dir = tempfile::tempdir().expect("tempdir");
-        check_or_create(dir.path(), IndexKind::Sled).expect("create");
-        check_or_create(dir.path(), IndexKind::Sled).expect("check");
+        check_or_create(&OsFileIo, dir.path(), IndexKind::Sled).expect("create");
+        check_or_create(&OsFileIo, dir.path(), IndexKind::Sled).expect("check");
+        check_existing(dir.path()).expect("read-only check");
     }
 
     #[test]
@@ -102,19 +142,34 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join(FORMAT_FILE);
         let mut bytes = encode(IndexKind::Sled);
-        bytes[8..12].copy_from_slice(&2u32.to_le_bytes());
+        bytes[8..12].copy_from_slice(&3u32.to_le_bytes());
         let len = bytes.len();
         let crc = crc32fast::hash(&bytes[..len - 4]);
         bytes[len - 4..].copy_from_slice(&crc.to_le_bytes());
         std::fs::write(&path, &bytes).expect("write");
         assert!(matches!(
-            check_or_create(dir.path(), IndexKind::Sled),
-            Err(Error::UnsupportedFormat { found: 2, .. })
+            check_or_create(&OsFileIo, dir.path(), IndexKind::Sled),
+            Err(Error::UnsupportedFormat { found: 3, .. })
         ));
         std::fs::write(&path, b"hello world, not a format file").expect("write");
         assert!(matches!(
-            check_or_create(dir.path(), IndexKind::Sled),
+            check_or_create(&OsFileIo, dir.path(), IndexKind::Sled),
             Err(Error::ForeignFile { .. })
+        ));
+    }
+
+    #[test]
+    fn a_missing_format_file_over_store_data_is_an_error() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir(dir.path().join("segments")).expect("mkdir");
+        std::fs::write(dir.path().join("segments/x"), b"x").expect("write");
+        assert!(matches!(
+            check_or_create(&OsFileIo, dir.path(), IndexKind::Sled),
+            Err(Error::MissingFormat { .. })
+        ));
+        assert!(matches!(
+            check_existing(dir.path()),
+            Err(Error::NotAStore { .. })
         ));
     }
 }

@@ -39,7 +39,6 @@
 mod batch;
 mod blob;
 pub mod codec;
-mod commit_queue;
 mod durability;
 mod error;
 mod format;
@@ -48,6 +47,8 @@ mod index;
 pub mod io;
 mod key;
 mod lock;
+mod log;
+mod poison;
 mod record;
 mod segment;
 mod store;
@@ -65,7 +66,9 @@ pub use format::FORMAT_VERSION;
 pub use index::IndexKind;
 pub use key::{AssetKey, MAX_COMPONENT_LEN, MAX_COMPONENTS, MAX_PARTITION_KEY_LEN, PartitionKey};
 pub use record::{Checksum, RecordMeta};
+pub use segment::QuarantinedSegment;
 pub use store::{
-    DEFAULT_SEGMENT_CAPACITY, DamagedPartition, MAX_PAYLOAD_LEN, Store, StoreBuilder, StoreStats,
-    VerifyReport,
+    BrokenOrdering, CutTail, DEFAULT_CHECKPOINT_EVERY, DEFAULT_SEGMENT_CAPACITY, DamagedPartition,
+    IndexMismatch, IndexRebuild, MAX_KEY_LEN, MAX_METADATA_LEN, MAX_PAYLOAD_LEN, RecoveryReport,
+    Store, StoreBuilder, StoreStats, VerifyReport,
 };

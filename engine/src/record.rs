@@ -1,13 +1,15 @@
 //! Index records: where a payload lives and what is known about it.
 //!
 //! ```text
-//! record := version:u8 (=1) codec:u8 segment:u64 frame_offset:u64 len:u64
-//!           checksum:u32 created_at_micros:i64
+//! record := version:u8 (=2) codec:u8 seq:u64 segment:u64 frame_offset:u64 len:u64
+//!           checksum:u32 described
+//!           record_crc:u32   (crc32 of everything before it)
+//! described := created_at_micros:i64
 //!           data_version:(u32 len, u32::MAX for none)(bytes)
 //!           metadata_count:u32 (key_len:u32 key value_len:u32 value)*
-//!           record_crc:u32   (crc32 of everything before it)
 //! ```
-//! Every integer is little-endian and fixed width.
+//! Every integer is little-endian and fixed width. `described` is also what a
+//! put frame carries in the log, so the index can be rebuilt from the frames.
 
 use std::collections::BTreeMap;
 
@@ -15,7 +17,7 @@ use chrono::{DateTime, Utc};
 
 use crate::codec::Codec;
 
-const RECORD_VERSION: u8 = 1;
+const RECORD_VERSION: u8 = 2;
 const NO_DATA_VERSION: u32 = u32::MAX;
 
 /// A payload's CRC-32 (crc32fast, IEEE polynomial).
@@ -54,33 +56,105 @@ pub(crate) struct Location {
     pub frame_offset: u64,
 }
 
-/// An index value: location plus metadata.
+/// An index value: the put's sequence number, location and metadata.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Record {
+    pub seq: u64,
     pub location: Location,
     pub meta: RecordMeta,
 }
 
+/// The written-by-the-user part of a record's metadata, as a frame carries it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Described {
+    pub created_at: DateTime<Utc>,
+    pub data_version: Option<String>,
+    pub metadata: BTreeMap<String, String>,
+}
+
+impl Described {
+    /// Appends the encoding of these fields to `out`.
+    pub(crate) fn encode_into(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.created_at.timestamp_micros().to_le_bytes());
+        match &self.data_version {
+            Some(version) => put_bytes(out, version.as_bytes()),
+            None => out.extend_from_slice(&NO_DATA_VERSION.to_le_bytes()),
+        }
+        put_len(out, self.metadata.len());
+        for (key, value) in &self.metadata {
+            put_bytes(out, key.as_bytes());
+            put_bytes(out, value.as_bytes());
+        }
+    }
+
+    /// The encoding alone.
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(16);
+        self.encode_into(&mut out);
+        out
+    }
+
+    /// Decodes exactly `bytes`.
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Self, String> {
+        let mut reader = Reader(bytes);
+        let described = Self::read(&mut reader)?;
+        reader.finish()?;
+        Ok(described)
+    }
+
+    fn read(reader: &mut Reader<'_>) -> Result<Self, String> {
+        let micros = reader.i64()?;
+        let created_at =
+            DateTime::from_timestamp_micros(micros).ok_or("created-at is out of range")?;
+        Ok(Self {
+            created_at,
+            data_version: reader.optional_string()?,
+            metadata: reader.string_map()?,
+        })
+    }
+}
+
 impl Record {
+    /// Assembles a record from a frame's facts and its described fields.
+    pub(crate) fn new(
+        seq: u64,
+        location: Location,
+        codec: Codec,
+        len: u64,
+        checksum: Checksum,
+        described: Described,
+    ) -> Self {
+        let meta = RecordMeta {
+            codec,
+            len,
+            checksum,
+            created_at: described.created_at,
+            data_version: described.data_version,
+            metadata: described.metadata,
+        };
+        Self {
+            seq,
+            location,
+            meta,
+        }
+    }
+
     pub(crate) fn encode(&self) -> Vec<u8> {
         let meta = &self.meta;
         let mut out = Vec::with_capacity(64);
         out.push(RECORD_VERSION);
         out.push(meta.codec.tag());
+        out.extend_from_slice(&self.seq.to_le_bytes());
         out.extend_from_slice(&self.location.segment.to_le_bytes());
         out.extend_from_slice(&self.location.frame_offset.to_le_bytes());
         out.extend_from_slice(&meta.len.to_le_bytes());
         out.extend_from_slice(&meta.checksum.0.to_le_bytes());
-        out.extend_from_slice(&meta.created_at.timestamp_micros().to_le_bytes());
-        match &meta.data_version {
-            Some(version) => put_bytes(&mut out, version.as_bytes()),
-            None => out.extend_from_slice(&NO_DATA_VERSION.to_le_bytes()),
-        }
-        put_len(&mut out, meta.metadata.len());
-        for (key, value) in &meta.metadata {
-            put_bytes(&mut out, key.as_bytes());
-            put_bytes(&mut out, value.as_bytes());
-        }
+        let described = Described {
+            created_at: meta.created_at,
+            data_version: meta.data_version.clone(),
+            metadata: meta.metadata.clone(),
+        };
+        described.encode_into(&mut out);
         let crc = crc32fast::hash(&out);
         out.extend_from_slice(&crc.to_le_bytes());
         out
@@ -103,29 +177,16 @@ impl Record {
         }
         let tag = reader.u8()?;
         let codec = Codec::from_tag(tag).ok_or_else(|| format!("unknown codec tag {tag}"))?;
+        let seq = reader.u64()?;
         let location = Location {
             segment: reader.u64()?,
             frame_offset: reader.u64()?,
         };
         let len = reader.u64()?;
         let checksum = Checksum(reader.u32()?);
-        let micros = reader.i64()?;
-        let created_at =
-            DateTime::from_timestamp_micros(micros).ok_or("created-at is out of range")?;
-        let data_version = reader.optional_string()?;
-        let metadata = reader.string_map()?;
-        if !reader.0.is_empty() {
-            return Err("index record has trailing bytes".into());
-        }
-        let meta = RecordMeta {
-            codec,
-            len,
-            checksum,
-            created_at,
-            data_version,
-            metadata,
-        };
-        Ok(Self { location, meta })
+        let described = Described::read(&mut reader)?;
+        reader.finish()?;
+        Ok(Self::new(seq, location, codec, len, checksum, described))
     }
 }
 
@@ -143,6 +204,14 @@ fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
 struct Reader<'a>(&'a [u8]);
 
 impl Reader<'_> {
+    fn finish(&self) -> Result<(), String> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err("record has trailing bytes".into())
+        }
+    }
+
     fn take<const N: usize>(&mut self) -> Result<[u8; N], String> {
         let (head, rest) = self
             .0
@@ -209,6 +278,7 @@ mod tests {
             any::<u64>(),
             any::<u64>(),
             any::<u64>(),
+            any::<u64>(),
             any::<u32>(),
             0i64..4_000_000_000_000_000,
             prop::option::of(".{0,8}"),
@@ -216,7 +286,8 @@ mod tests {
             0u8..3,
         )
             .prop_map(
-                |(segment, frame_offset, len, crc, micros, dv, metadata, tag)| Record {
+                |(seq, segment, frame_offset, len, crc, micros, dv, metadata, tag)| Record {
+                    seq,
                     location: Location {
                         segment,
                         frame_offset,

@@ -135,30 +135,56 @@ fn truncated_segment_reports_the_cut_partitions() {
 }
 
 #[test]
-fn segment_cut_inside_its_header_refuses_to_open() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    populate(dir.path(), IndexKind::Sled);
-    let segment = &segment_files(dir.path())[0];
-    OpenOptions::new()
-        .write(true)
-        .open(segment)
-        .expect("open")
-        .set_len(30)
-        .expect("truncate");
-    let error = Store::open(dir.path()).expect_err("must refuse");
-    assert!(matches!(error, Error::ForeignFile { .. }), "{error}");
+fn segment_cut_inside_its_header_is_quarantined() {
+    for kind in backends() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        populate(dir.path(), kind);
+        let segment = &segment_files(dir.path())[0];
+        OpenOptions::new()
+            .write(true)
+            .open(segment)
+            .expect("open")
+            .set_len(30)
+            .expect("truncate");
+        let store = Store::builder(dir.path())
+            .index(kind)
+            .open()
+            .expect("opens with the segment quarantined");
+        assert_eq!(store.recovery().quarantined.len(), 1);
+        assert_eq!(&store.recovery().quarantined[0].path, segment);
+        let all: Vec<_> = (0..PARTITIONS).map(key).collect();
+        assert_eq!(damaged_partitions(&store), all, "{kind}");
+        let report = store.verify().expect("verify");
+        assert!(!report.is_ok());
+        assert_eq!(report.quarantined.len(), 1);
+        store.put(&asset(), &key(0), payload_for(0)).expect("put");
+        drop(store);
+        let reopened = Store::builder(dir.path())
+            .index(kind)
+            .open()
+            .expect("reopen");
+        let blob = reopened
+            .get(&asset(), &key(0))
+            .expect("get")
+            .expect("present");
+        assert_eq!(&*blob, payload_for(0).as_slice(), "a new segment id");
+    }
 }
 
 #[test]
-fn foreign_files_are_refused_with_their_path() {
+fn stray_files_are_ignored_and_reported_and_a_foreign_format_refused() {
     let dir = tempfile::tempdir().expect("tempdir");
     populate(dir.path(), IndexKind::Sled);
-    let stray = dir.path().join("segments").join("notes.txt");
+    let stray = dir.path().join("segments").join(".DS_Store");
     std::fs::write(&stray, "hello").expect("write");
-    match Store::open(dir.path()) {
-        Err(Error::ForeignFile { path, .. }) => assert_eq!(path, stray),
-        other => panic!("expected ForeignFile, got {other:?}"),
-    }
+    let store = Store::open(dir.path()).expect("a stray file does not stop the open");
+    assert_eq!(store.recovery().stray_files, vec![stray.clone()]);
+    assert!(damaged_partitions(&store).is_empty());
+    assert_eq!(
+        store.verify().expect("verify").stray_files,
+        vec![stray.clone()]
+    );
+    drop(store);
     std::fs::remove_file(&stray).expect("remove");
     std::fs::write(dir.path().join("FORMAT"), "not a format file").expect("write");
     assert!(matches!(

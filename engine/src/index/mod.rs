@@ -1,14 +1,18 @@
-//! The index: an ordered map from encoded keys to records, behind a narrow trait.
+//! The index: an ordered map from encoded keys to records, behind a narrow
+//! trait. It is a checkpointed cache of the log (see `store::checkpoint`).
 //!
 //! A backend offers point gets, atomic batches, ordered range scans and a durable
 //! commit. Applying a batch makes it visible and atomic (after a crash, all of it
 //! or none of it) but not necessarily durable; [`IndexBackend::sync`] makes every
-//! batch applied before it durable. The store shares one `sync` between many
-//! concurrent writers (group commit).
+//! batch applied before it durable.
 
+pub(crate) mod checkpoint;
+mod guarded;
 #[cfg(feature = "redb")]
 mod redb_backend;
 mod sled_backend;
+
+pub(crate) use guarded::{EmptyIndex, Guarded, panic_message};
 
 use std::fmt;
 use std::ops::Bound;
@@ -67,6 +71,18 @@ impl IndexKind {
             #[cfg(feature = "redb")]
             Self::Redb => Ok(Box::new(redb_backend::RedbIndex::open(dir)?)),
         }
+    }
+
+    /// Opens the index with every call guarded against panics; a panic
+    /// while opening is an error too.
+    pub(crate) fn open_guarded(self, dir: &Path) -> Result<Guarded> {
+        let opened = std::panic::catch_unwind(|| self.open(dir)).unwrap_or_else(|panic| {
+            Err(crate::error::Error::Index {
+                backend: self.name(),
+                message: format!("open panicked: {}", panic_message(&*panic)),
+            })
+        })?;
+        Ok(Guarded::new(opened, self.name()))
     }
 }
 

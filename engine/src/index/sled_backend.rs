@@ -3,7 +3,8 @@
 //! sled 0.34's `flush` hands its buffers to the kernel with `sync_file_range`,
 //! which persists neither file metadata nor the disk's write cache, and only its
 //! background thread calls `fsync`. So [`SledIndex::sync`] flushes and then
-//! `fdatasync`s sled's data file itself before it reports durability.
+//! `fdatasync`s sled's data file, its blob files and its directories itself
+//! before it reports durability.
 //!
 //! sled releases the lock on its data file only when the last of its internal
 //! references drops, which can be shortly after the `Db` itself drops (its
@@ -31,6 +32,7 @@ pub(crate) struct SledIndex {
     db: sled::Db,
     data_file: File,
     data_path: PathBuf,
+    dir: PathBuf,
 }
 
 fn index_error(error: &sled::Error) -> Error {
@@ -48,14 +50,35 @@ impl SledIndex {
         let db = sled::Config::new()
             .path(&dir)
             .mode(sled::Mode::HighThroughput)
+            .flush_every_ms(None)
             .open()
             .map_err(|e| index_error(&e))?;
         let data_file = File::open(&data_path).map_err(|e| Error::io("open", &data_path, e))?;
+        crate::fsutil::sync_dir(&dir)?;
         Ok(Self {
             db,
             data_file,
             data_path,
+            dir,
         })
+    }
+
+    /// sled writes items too large for its log buffer to `blobs/<lsn>` files
+    /// that it never syncs; a checkpoint depends on them.
+    fn sync_blobs(&self) -> Result<()> {
+        let blobs = self.dir.join("blobs");
+        let entries = match std::fs::read_dir(&blobs) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(Error::io("list", &blobs, e)),
+        };
+        for entry in entries {
+            let path = entry.map_err(|e| Error::io("list", &blobs, e))?.path();
+            File::open(&path)
+                .and_then(|f| f.sync_data())
+                .map_err(|e| Error::io("fdatasync", &path, e))?;
+        }
+        crate::fsutil::sync_dir(&blobs)
     }
 
     /// One change needs no batch: sled seals and writes out its log buffer for
@@ -133,6 +156,8 @@ impl IndexBackend for SledIndex {
         self.db.flush().map_err(|e| index_error(&e))?;
         self.data_file
             .sync_data()
-            .map_err(|e| Error::io("fdatasync", &self.data_path, e))
+            .map_err(|e| Error::io("fdatasync", &self.data_path, e))?;
+        self.sync_blobs()?;
+        crate::fsutil::sync_dir(&self.dir)
     }
 }

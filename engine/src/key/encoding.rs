@@ -28,6 +28,11 @@ const USER_PARTITION: u8 = 0x01;
 /// One past the largest partition tag: the exclusive end of an asset's keys.
 const AFTER_PARTITIONS: u8 = 0x02;
 
+/// The bounds of every data key: `[start, end)`.
+pub(crate) fn data_range() -> ([u8; 1], [u8; 1]) {
+    ([DATA_TAG], [DATA_TAG + 1])
+}
+
 /// The prefix shared by every key of `asset`.
 pub(crate) fn asset_prefix(asset: &AssetKey) -> Vec<u8> {
     let mut out =

@@ -9,14 +9,14 @@
 //!     32    32  zero
 //! ```
 
-use std::fs::{File, OpenOptions};
-use std::os::unix::fs::{FileExt, MetadataExt};
+use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use memmap2::{Mmap, MmapOptions};
 
 use crate::error::{Error, Result};
 use crate::format::FORMAT_VERSION;
+use crate::io::FileIo;
 
 const SEGMENT_MAGIC: [u8; 16] = *b"TESSERA SEGMENT\0";
 /// Suffix of a segment being created; such files are removed at open.
@@ -24,7 +24,8 @@ pub(crate) const TEMP_SUFFIX: &str = ".tmp";
 /// Size of the segment header; the first frame starts here.
 pub(crate) const SEGMENT_HEADER_LEN: u64 = 64;
 
-/// A segment file mapped read-only over its whole length.
+/// A segment mapped read-only. It holds no file descriptor: only the
+/// segment that takes appends keeps one, beside it (see `set`).
 ///
 /// Bytes inside the mapping are written once (through `pwrite`, never through
 /// the mapping) and never changed afterwards, so a slice handed to a reader stays
@@ -32,7 +33,6 @@ pub(crate) const SEGMENT_HEADER_LEN: u64 = 64;
 pub(crate) struct Segment {
     id: u64,
     path: PathBuf,
-    file: File,
     map: Mmap,
 }
 
@@ -51,33 +51,28 @@ fn encode_header(id: u64) -> [u8; SEGMENT_HEADER_LEN as usize] {
     header
 }
 
-fn check_header(path: &Path, id: u64, bytes: &[u8]) -> Result<()> {
-    let foreign = |reason: &str| Error::ForeignFile {
-        path: path.to_path_buf(),
-        reason: reason.to_owned(),
-    };
+/// Checks a segment header; `Err` says what is wrong with it.
+fn check_header(id: u64, bytes: &[u8]) -> std::result::Result<(), String> {
     let header = bytes
         .get(..SEGMENT_HEADER_LEN as usize)
-        .ok_or_else(|| foreign("segment is shorter than its 64-byte header"))?;
+        .ok_or("segment is shorter than its 64-byte header")?;
     if header[..16] != SEGMENT_MAGIC {
-        return Err(foreign("not a Tessera segment (magic missing)"));
+        return Err("not a Tessera segment (magic missing)".into());
     }
     let word = |at: usize| [header[at], header[at + 1], header[at + 2], header[at + 3]];
     if crc32fast::hash(&header[..28]) != u32::from_le_bytes(word(28)) {
-        return Err(foreign("segment header fails its checksum"));
+        return Err("segment header fails its checksum".into());
     }
     let version = u32::from_le_bytes(word(16));
     if version != FORMAT_VERSION {
-        return Err(Error::UnsupportedFormat {
-            path: path.to_path_buf(),
-            found: version,
-            supported: FORMAT_VERSION,
-        });
+        return Err(format!(
+            "segment has format version {version}; this build reads {FORMAT_VERSION}"
+        ));
     }
     let mut id_bytes = [0u8; 8];
     id_bytes.copy_from_slice(&header[20..28]);
     if u64::from_le_bytes(id_bytes) != id {
-        return Err(foreign("segment header names another segment id"));
+        return Err("segment header names another segment id".into());
     }
     Ok(())
 }
@@ -93,68 +88,109 @@ fn map(file: &File, path: &Path, len: u64) -> Result<Mmap> {
     })?;
     // SAFETY: the mapping is read-only and Tessera never writes a byte of a
     // segment after a reader can see it (frames are appended with pwrite into
-    // reserved, not yet published space). The store directory is locked against
-    // other Tessera processes; a foreign process that truncates or rewrites a
+    // space no index entry points at yet). The store directory is locked against
+    // other Tessera writers; a foreign process that truncates or rewrites a
     // segment under a live store breaks the contract, as for every mmap engine.
     unsafe { MmapOptions::new().len(len).map(file) }.map_err(|e| Error::io("mmap", path, e))
+}
+
+fn file_len(file: &File, path: &Path) -> Result<u64> {
+    Ok(file
+        .metadata()
+        .map_err(|e| Error::io("stat segment", path, e))?
+        .len())
+}
+
+/// Why a segment file could not be used: a damaged header quarantines it.
+pub(crate) enum OpenFailure {
+    /// The header is damaged or foreign; the reason says how.
+    Quarantined(String),
+    /// The file could not be read at all.
+    Failed(Error),
 }
 
 impl Segment {
     /// Creates segment `id` in `dir` with room for `capacity` bytes (sparse),
     /// durably and atomically: the file is prepared under a temporary name,
-    /// synced, then renamed into place, so a crash never leaves a segment
-    /// without its header.
-    pub(crate) fn create(dir: &Path, id: u64, capacity: u64) -> Result<Self> {
+    /// synced, renamed into place and the directory synced, so a crash never
+    /// leaves a segment without its header. Returns the segment and its file,
+    /// open for appends.
+    pub(crate) fn create(
+        io: &dyn FileIo,
+        dir: &Path,
+        id: u64,
+        capacity: u64,
+    ) -> Result<(Self, File)> {
         let path = dir.join(segment_file_name(id));
         let temp = dir.join(format!("{}{TEMP_SUFFIX}", segment_file_name(id)));
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&temp)
+        let file = io
+            .create(&temp)
             .map_err(|e| Error::io("create segment", &temp, e))?;
-        file.write_all_at(&encode_header(id), 0)
+        io.write_at(&file, &temp, &encode_header(id), 0)
             .map_err(|e| Error::io("write segment header", &temp, e))?;
-        file.set_len(capacity)
+        io.set_len(&file, &temp, capacity)
             .map_err(|e| Error::io("size segment", &temp, e))?;
-        file.sync_all().map_err(|e| Error::io("fsync", &temp, e))?;
-        std::fs::rename(&temp, &path).map_err(|e| Error::io("rename segment", &path, e))?;
-        crate::fsutil::sync_dir(dir)?;
+        io.sync_data(&file, &temp)
+            .map_err(|e| Error::io("fdatasync", &temp, e))?;
+        io.rename(&temp, &path)
+            .map_err(|e| Error::io("rename segment", &path, e))?;
+        io.sync_dir(dir)
+            .map_err(|e| Error::io("fsync directory", dir, e))?;
         let map = map(&file, &path, capacity)?;
+        Ok((Self { id, path, map }, file))
+    }
+
+    /// Opens an existing segment read-only and checks its header; the file
+    /// descriptor is closed once the file is mapped.
+    pub(crate) fn open(path: &Path, id: u64) -> std::result::Result<Self, OpenFailure> {
+        let file = File::open(path)
+            .map_err(|e| OpenFailure::Failed(Error::io("open segment", path, e)))?;
+        let len = file_len(&file, path).map_err(OpenFailure::Failed)?;
+        if len < SEGMENT_HEADER_LEN {
+            return Err(OpenFailure::Quarantined(
+                "segment is shorter than its 64-byte header".into(),
+            ));
+        }
+        let map = map(&file, path, len).map_err(OpenFailure::Failed)?;
+        check_header(id, &map).map_err(OpenFailure::Quarantined)?;
         Ok(Self {
             id,
-            path,
-            file,
+            path: path.to_path_buf(),
             map,
         })
     }
 
-    /// Opens an existing segment, checking its header.
-    pub(crate) fn open(path: &Path, id: u64) -> Result<Self> {
-        let file = OpenOptions::new()
+    /// Reopens this segment for appends at `head`: bytes from `head` on are cut
+    /// (they are a torn or uncommitted tail), the file is extended to
+    /// `capacity` with zeros, synced, and mapped again.
+    pub(crate) fn reopen_for_appends(
+        &self,
+        io: &dyn FileIo,
+        head: u64,
+        capacity: u64,
+    ) -> Result<(Self, File)> {
+        let path = &self.path;
+        let file = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
             .open(path)
             .map_err(|e| Error::io("open segment", path, e))?;
-        let len = file
-            .metadata()
-            .map_err(|e| Error::io("stat segment", path, e))?
-            .len();
-        if len < SEGMENT_HEADER_LEN {
-            return Err(Error::ForeignFile {
-                path: path.to_path_buf(),
-                reason: "segment is shorter than its 64-byte header".into(),
-            });
+        let capacity = capacity.max(head);
+        if file_len(&file, path)? > head {
+            io.set_len(&file, path, head)
+                .map_err(|e| Error::io("cut segment tail", path, e))?;
         }
-        let map = map(&file, path, len)?;
-        check_header(path, id, &map)?;
-        Ok(Self {
-            id,
-            path: path.to_path_buf(),
-            file,
+        io.set_len(&file, path, capacity)
+            .map_err(|e| Error::io("size segment", path, e))?;
+        io.sync_data(&file, path)
+            .map_err(|e| Error::io("fdatasync", path, e))?;
+        let map = map(&file, path, capacity)?;
+        let segment = Self {
+            id: self.id,
+            path: path.clone(),
             map,
-        })
+        };
+        Ok((segment, file))
     }
 
     /// The segment's id.
@@ -167,11 +203,24 @@ impl Segment {
         &self.path
     }
 
-    /// The mapped bytes at `offset..offset + len`, if they lie inside the file.
+    /// Length of the mapping (the file's length when it was mapped).
+    pub(crate) fn mapped_len(&self) -> u64 {
+        self.map.len() as u64
+    }
+
+    /// The mapped bytes at `offset..offset + len`, if they lie inside the mapping.
     pub(crate) fn bytes(&self, offset: u64, len: u64) -> Option<&[u8]> {
         let start = usize::try_from(offset).ok()?;
         let end = start.checked_add(usize::try_from(len).ok()?)?;
         self.map.get(start..end)
+    }
+
+    /// The mapped bytes from `offset` to the end of the mapping.
+    pub(crate) fn tail(&self, offset: u64) -> &[u8] {
+        usize::try_from(offset)
+            .ok()
+            .and_then(|start| self.map.get(start..))
+            .unwrap_or_default()
     }
 
     /// The address range of the mapping (for zero-copy checks).
@@ -179,74 +228,48 @@ impl Segment {
         let start = self.map.as_ptr() as usize;
         start..start + self.map.len()
     }
-
-    /// Writes `bytes` at `offset` (into space reserved by the caller).
-    pub(crate) fn write_at(&self, bytes: &[u8], offset: u64) -> Result<()> {
-        self.file
-            .write_all_at(bytes, offset)
-            .map_err(|e| Error::io("write segment", &self.path, e))
-    }
-
-    /// `fdatasync`s the file.
-    pub(crate) fn sync(&self) -> Result<()> {
-        self.file
-            .sync_data()
-            .map_err(|e| Error::io("fdatasync", &self.path, e))
-    }
-
-    /// Shrinks the file to `len` bytes, dropping unused preallocated space.
-    pub(crate) fn truncate(&self, len: u64) -> Result<()> {
-        self.file
-            .set_len(len)
-            .map_err(|e| Error::io("truncate segment", &self.path, e))
-    }
-
-    /// Bytes the file occupies: its length, or the allocated blocks of a
-    /// sparse file if fewer.
-    pub(crate) fn disk_bytes(&self) -> Result<u64> {
-        let meta = self
-            .file
-            .metadata()
-            .map_err(|e| Error::io("stat segment", &self.path, e))?;
-        Ok(meta.len().min(meta.blocks() * 512))
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::io::OsFileIo;
 
     #[test]
     fn create_write_reopen() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let segment = Segment::create(dir.path(), 7, 4096).expect("create");
-        segment.write_at(b"hello", 64).expect("write");
+        let (segment, file) = Segment::create(&OsFileIo, dir.path(), 7, 4096).expect("create");
+        OsFileIo
+            .write_at(&file, segment.path(), b"hello", 64)
+            .expect("write");
         assert_eq!(segment.bytes(64, 5), Some(&b"hello"[..]));
         assert_eq!(segment.bytes(4090, 10), None);
-        segment.truncate(128).expect("truncate");
-        drop(segment);
+        let (reopened, _file) = segment
+            .reopen_for_appends(&OsFileIo, 66, 8192)
+            .expect("reopen");
+        assert_eq!(reopened.bytes(64, 5), Some(&b"he\0\0\0"[..]), "tail cut");
+        assert_eq!(reopened.mapped_len(), 8192);
         let path = dir.path().join(segment_file_name(7));
-        let reopened = Segment::open(&path, 7).expect("open");
-        assert_eq!(reopened.bytes(64, 5), Some(&b"hello"[..]));
+        assert!(Segment::open(&path, 7).is_ok());
         assert!(matches!(
             Segment::open(&path, 8),
-            Err(Error::ForeignFile { .. })
+            Err(OpenFailure::Quarantined(_))
         ));
     }
 
     #[test]
-    fn rejects_foreign_and_truncated_files() {
+    fn quarantines_foreign_and_truncated_files() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join(segment_file_name(1));
         std::fs::write(&path, b"short").expect("write");
         assert!(matches!(
             Segment::open(&path, 1),
-            Err(Error::ForeignFile { .. })
+            Err(OpenFailure::Quarantined(_))
         ));
         std::fs::write(&path, vec![b'x'; 100]).expect("write");
         assert!(matches!(
             Segment::open(&path, 1),
-            Err(Error::ForeignFile { .. })
+            Err(OpenFailure::Quarantined(_))
         ));
     }
 }

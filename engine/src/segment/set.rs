@@ -1,188 +1,500 @@
-//! The set of a store's segments: which are open, which one takes appends,
-//! and which have unsynced writes.
+//! The set of a store's segments: which are mapped, which are quarantined,
+//! and the one that takes appends.
 
 use std::collections::BTreeMap;
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
-use super::file::{SEGMENT_HEADER_LEN, Segment, TEMP_SUFFIX};
+use super::file::{OpenFailure, SEGMENT_HEADER_LEN, Segment, TEMP_SUFFIX};
 use crate::error::{Error, Result};
+use crate::io::FileIo;
+use crate::log::{FrameHeader, FrameKind, FrameRef, LogScan, align64};
+use crate::poison::Poison;
+use crate::record::Location;
 
-/// Where a reserved frame goes.
-pub(crate) struct Reservation {
-    pub segment: Arc<Segment>,
-    pub offset: u64,
+/// Payloads up to this size are copied behind their frame header and written
+/// with the rest of their batch in one system call; larger ones are written
+/// in place, in a call of their own.
+const COALESCE_PAYLOAD: usize = 8 << 10;
+
+/// A segment that could not be used: its frames are not read, and entries
+/// pointing into it read as corrupted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuarantinedSegment {
+    /// The segment's id.
+    pub id: u64,
+    /// The file.
+    pub path: PathBuf,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+/// One change to append: a put or a delete frame.
+pub(crate) struct ChangeFrame<'a> {
+    pub kind: FrameKind,
+    pub key: &'a [u8],
+    pub described: &'a [u8],
+    pub payload: &'a [u8],
+}
+
+/// Where an appended batch went.
+pub(crate) struct AppendedBatch {
+    pub first_seq: u64,
+    /// Sequence number and location of each change frame, in order.
+    pub frames: Vec<(u64, Location)>,
 }
 
 struct Active {
     segment: Arc<Segment>,
+    file: Arc<File>,
     head: u64,
     capacity: u64,
+}
+
+#[derive(Default)]
+struct Writer {
+    active: Option<Active>,
+    next_id: u64,
+    next_seq: u64,
+    /// The last frame of the last batch appended.
+    last_frame: Option<FrameRef>,
 }
 
 /// A store's segments.
 pub(crate) struct SegmentSet {
     dir: PathBuf,
-    default_capacity: u64,
+    io: Arc<dyn FileIo>,
+    poison: Arc<Poison>,
+    capacity: u64,
     segments: RwLock<BTreeMap<u64, Arc<Segment>>>,
-    active: Mutex<Option<Active>>,
-    next_id: Mutex<u64>,
-    dirty: Mutex<BTreeMap<u64, Arc<Segment>>>,
+    quarantined: Vec<QuarantinedSegment>,
+    stray: Vec<PathBuf>,
+    writer: Mutex<Writer>,
+    /// Batches appended but not yet published: first sequence number → the
+    /// last frame before the batch. A checkpoint never covers them.
+    in_flight: Mutex<BTreeMap<u64, Option<FrameRef>>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-fn parse_segment_name(path: &Path) -> Option<u64> {
-    let name = path.file_name()?.to_str()?;
+fn parse_segment_name(name: &str) -> Option<u64> {
     let id = name.strip_suffix(".seg")?;
     (id.len() == 20 && id.bytes().all(|b| b.is_ascii_digit()))
         .then(|| id.parse().ok())
         .flatten()
 }
 
-/// A segment whose creation a crash interrupted (never referenced by the index).
-fn is_unfinished_segment(path: &Path) -> bool {
-    path.to_str()
-        .and_then(|p| p.strip_suffix(TEMP_SUFFIX))
-        .is_some_and(|p| parse_segment_name(Path::new(p)).is_some())
+/// What a directory listing found.
+#[derive(Default)]
+struct Listing {
+    segments: BTreeMap<u64, Arc<Segment>>,
+    quarantined: Vec<QuarantinedSegment>,
+    stray: Vec<PathBuf>,
+    unfinished: Vec<PathBuf>,
+    max_id: u64,
+}
+
+impl Listing {
+    fn add(&mut self, path: PathBuf) -> Result<()> {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if let Some(id) = name.strip_suffix(TEMP_SUFFIX).and_then(parse_segment_name) {
+            self.max_id = self.max_id.max(id);
+            self.unfinished.push(path);
+            return Ok(());
+        }
+        let Some(id) = parse_segment_name(name) else {
+            self.stray.push(path);
+            return Ok(());
+        };
+        self.max_id = self.max_id.max(id);
+        match Segment::open(&path, id) {
+            Ok(segment) => {
+                self.segments.insert(id, Arc::new(segment));
+            }
+            Err(OpenFailure::Quarantined(reason)) => {
+                self.quarantined
+                    .push(QuarantinedSegment { id, path, reason });
+            }
+            Err(OpenFailure::Failed(error)) => return Err(error),
+        }
+        Ok(())
+    }
 }
 
 impl SegmentSet {
-    /// Opens every segment in `dir` (creating `dir` if needed). Appends go to a
-    /// new segment, created on the first write.
-    pub(crate) fn open(dir: &Path, default_capacity: u64) -> Result<Self> {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io("create directory", dir, e))?;
-        let mut segments = BTreeMap::new();
+    /// Maps every segment in `dir`. Damaged segments are quarantined, files
+    /// that are not segments are left alone and reported, and (when
+    /// `writable`) segments whose creation a crash interrupted are removed.
+    /// Appends wait for [`SegmentSet::resume`].
+    pub(crate) fn open(
+        dir: &Path,
+        io: Arc<dyn FileIo>,
+        poison: Arc<Poison>,
+        capacity: u64,
+        writable: bool,
+    ) -> Result<Self> {
+        let mut listing = Listing::default();
         let entries = std::fs::read_dir(dir).map_err(|e| Error::io("list segments", dir, e))?;
         for entry in entries {
-            let path = entry
-                .map_err(|e| Error::io("list segments", dir, e))?
-                .path();
-            if is_unfinished_segment(&path) {
-                std::fs::remove_file(&path)
-                    .map_err(|e| Error::io("remove unfinished segment", &path, e))?;
-                continue;
-            }
-            let id = parse_segment_name(&path).ok_or_else(|| Error::ForeignFile {
-                path: path.clone(),
-                reason: "not a segment file name (expected <20 digits>.seg)".into(),
-            })?;
-            segments.insert(id, Arc::new(Segment::open(&path, id)?));
+            let entry = entry.map_err(|e| Error::io("list segments", dir, e))?;
+            listing.add(entry.path())?;
         }
-        let next_id = segments.keys().next_back().map_or(1, |id| id + 1);
+        if writable {
+            for path in &listing.unfinished {
+                io.remove_file(path)
+                    .map_err(|e| Error::io("remove unfinished segment", path, e))?;
+            }
+        }
+        listing.quarantined.sort_by_key(|q| q.id);
+        listing.stray.sort();
+        let writer = Writer {
+            next_id: listing.max_id + 1,
+            next_seq: 1,
+            ..Writer::default()
+        };
         Ok(Self {
             dir: dir.to_path_buf(),
-            default_capacity,
-            segments: RwLock::new(segments),
-            active: Mutex::new(None),
-            next_id: Mutex::new(next_id),
-            dirty: Mutex::new(BTreeMap::new()),
+            io,
+            poison,
+            capacity,
+            segments: RwLock::new(listing.segments),
+            quarantined: listing.quarantined,
+            stray: listing.stray,
+            writer: Mutex::new(writer),
+            in_flight: Mutex::new(BTreeMap::new()),
         })
     }
 
-    /// The segment with `id`, if the store has it.
+    /// The segment with `id`, if it is mapped.
     pub(crate) fn get(&self, id: u64) -> Option<Arc<Segment>> {
         let segments = self.segments.read().unwrap_or_else(PoisonError::into_inner);
         segments.get(&id).cloned()
     }
 
-    /// Reserves `len` bytes for a frame, rolling to a new segment when the
-    /// active one is full. The caller writes the frame, then marks it dirty.
-    pub(crate) fn reserve(&self, len: u64) -> Result<Reservation> {
-        let mut active = lock(&self.active);
-        let fits = active
-            .as_ref()
-            .is_some_and(|a| a.head.checked_add(len).is_some_and(|end| end <= a.capacity));
-        if !fits {
-            if let Some(full) = active.take() {
-                full.segment.truncate(full.head)?;
-            }
-            *active = Some(self.create_active(len)?);
-        }
-        let active = active.as_mut().ok_or_else(|| {
-            Error::io(
-                "reserve segment space",
-                &self.dir,
-                std::io::Error::other("no active segment"),
-            )
-        })?;
-        let offset = active.head;
-        active.head += len;
-        Ok(Reservation {
-            segment: Arc::clone(&active.segment),
-            offset,
-        })
+    /// Why segment `id` is quarantined, if it is.
+    pub(crate) fn quarantine_reason(&self, id: u64) -> Option<&str> {
+        self.quarantined
+            .iter()
+            .find(|q| q.id == id)
+            .map(|q| q.reason.as_str())
     }
 
-    fn create_active(&self, needed: u64) -> Result<Active> {
-        let capacity = self.default_capacity.max(SEGMENT_HEADER_LEN + needed);
-        let id = {
-            let mut next = lock(&self.next_id);
-            let id = *next;
-            *next += 1;
-            id
-        };
-        let segment = Arc::new(Segment::create(&self.dir, id, capacity)?);
-        self.segments
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(id, Arc::clone(&segment));
-        Ok(Active {
-            segment,
-            head: SEGMENT_HEADER_LEN,
-            capacity,
-        })
+    /// The quarantined segments, by id.
+    pub(crate) fn quarantined(&self) -> &[QuarantinedSegment] {
+        &self.quarantined
     }
 
-    /// Records that `segment` has writes not yet synced.
-    pub(crate) fn mark_dirty(&self, segment: &Arc<Segment>) {
-        lock(&self.dirty)
-            .entry(segment.id())
-            .or_insert_with(|| Arc::clone(segment));
+    /// Files in the segments directory that are not segments.
+    pub(crate) fn stray(&self) -> &[PathBuf] {
+        &self.stray
     }
 
-    /// `fdatasync`s every segment with unsynced writes.
-    pub(crate) fn sync_dirty(&self) -> Result<()> {
-        let dirty = std::mem::take(&mut *lock(&self.dirty));
-        for (index, segment) in dirty.values().enumerate() {
-            if let Err(error) = segment.sync() {
-                let mut still_dirty = lock(&self.dirty);
-                for segment in dirty.values().skip(index) {
-                    still_dirty.insert(segment.id(), Arc::clone(segment));
-                }
-                return Err(error);
-            }
-        }
-        Ok(())
-    }
-
-    /// Every segment, in id order.
+    /// Every mapped segment, in id order.
     pub(crate) fn all(&self) -> Vec<Arc<Segment>> {
         let segments = self.segments.read().unwrap_or_else(PoisonError::into_inner);
         segments.values().cloned().collect()
     }
 
+    /// The id the next new segment gets.
+    pub(crate) fn next_segment_id(&self) -> u64 {
+        lock(&self.writer).next_id
+    }
+
+    /// Prepares appends after recovery: sequence numbers continue after the
+    /// largest the log holds, segment ids after `min_next_id` and every file
+    /// seen, and the last segment takes appends again from the end of its last
+    /// committed batch (its torn or uncommitted tail is cut).
+    pub(crate) fn resume(&self, scan: &LogScan, min_next_id: u64, writable: bool) -> Result<()> {
+        let mut writer = lock(&self.writer);
+        writer.next_seq = scan.max_seq + 1;
+        writer.last_frame = scan.last_committed;
+        writer.next_id = writer.next_id.max(min_next_id);
+        if !writable {
+            return Ok(());
+        }
+        let Some(last) = self.all().pop() else {
+            return Ok(());
+        };
+        let Some(end) = scan.ends.iter().find(|e| e.segment == last.id()) else {
+            return Ok(());
+        };
+        if end.damaged || last.id() + 1 != writer.next_id || end.committed_end >= self.capacity {
+            return Ok(());
+        }
+        let (segment, file) = last
+            .reopen_for_appends(&*self.io, end.committed_end, self.capacity)
+            .map_err(|e| self.poison_if_sync(e))?;
+        let segment = Arc::new(segment);
+        self.segments
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(segment.id(), Arc::clone(&segment));
+        writer.active = Some(Active {
+            segment,
+            file: Arc::new(file),
+            head: end.committed_end,
+            capacity: self.capacity,
+        });
+        Ok(())
+    }
+
+    /// Poisons the store if `error` is a failed sync.
+    fn poison_if_sync(&self, error: Error) -> Error {
+        match error {
+            Error::Io { op, path, source } if op == "fdatasync" || op == "fsync directory" => {
+                self.poison.sync_failed(op, &path, source)
+            }
+            other => other,
+        }
+    }
+
+    /// Appends a batch: its change frames, then its commit frame. Frames of
+    /// a batch are contiguous in the log (appends are serialized). On error
+    /// nothing of the batch counts: the head is rewound and the bytes written
+    /// are garbage that later appends overwrite.
+    pub(crate) fn append_batch(&self, changes: &[ChangeFrame<'_>]) -> Result<AppendedBatch> {
+        let mut writer = lock(&self.writer);
+        let previous = writer.last_frame;
+        let start = writer.active.as_ref().map(|a| (a.segment.id(), a.head));
+        let mut appender = Appender {
+            set: self,
+            writer: &mut writer,
+            buffer: Vec::new(),
+            buffer_at: 0,
+        };
+        match appender.batch(changes) {
+            Ok((batch, commit)) => {
+                writer.last_frame = Some(commit);
+                lock(&self.in_flight).insert(batch.first_seq, previous);
+                Ok(batch)
+            }
+            Err(error) => {
+                if let Some(active) = writer.active.as_mut() {
+                    active.head = match start {
+                        Some((id, head)) if id == active.segment.id() => head,
+                        _ => SEGMENT_HEADER_LEN,
+                    };
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// Marks the batch starting at `first_seq` as published.
+    pub(crate) fn finish(&self, first_seq: u64) {
+        lock(&self.in_flight).remove(&first_seq);
+    }
+
+    /// The frame a checkpoint taken now may cover up to: every batch up to
+    /// and including it is published. `None`: nothing can be covered.
+    pub(crate) fn checkpoint_mark(&self) -> Option<FrameRef> {
+        let writer = lock(&self.writer);
+        let in_flight = lock(&self.in_flight);
+        match in_flight.values().next() {
+            Some(before_oldest) => *before_oldest,
+            None => writer.last_frame,
+        }
+    }
+
+    /// `fdatasync`s the segment taking appends (a segment is synced when it
+    /// is sealed, so this makes every appended frame durable). A failure
+    /// poisons the store.
+    pub(crate) fn sync_active(&self) -> Result<()> {
+        let active = {
+            let writer = lock(&self.writer);
+            writer
+                .active
+                .as_ref()
+                .map(|a| (Arc::clone(&a.file), a.segment.path().to_path_buf()))
+        };
+        let Some((file, path)) = active else {
+            return Ok(());
+        };
+        self.io
+            .sync_data(&file, &path)
+            .map_err(|e| self.poison.sync_failed("fdatasync", &path, e))
+    }
+
+    /// Seals the segment taking appends: cuts its unused preallocated tail and
+    /// syncs it. The next append starts a new segment.
+    pub(crate) fn seal(&self) -> Result<()> {
+        let mut writer = lock(&self.writer);
+        match writer.active.take() {
+            Some(active) => self.seal_active(&active),
+            None => Ok(()),
+        }
+    }
+
+    fn seal_active(&self, active: &Active) -> Result<()> {
+        let path = active.segment.path();
+        self.io
+            .set_len(&active.file, path, active.head)
+            .map_err(|e| Error::io("truncate segment", path, e))?;
+        self.io
+            .sync_data(&active.file, path)
+            .map_err(|e| self.poison.sync_failed("fdatasync", path, e))
+    }
+
     /// Bytes the segments occupy on disk (the active one up to its head).
     pub(crate) fn disk_bytes(&self) -> Result<u64> {
-        let active = lock(&self.active);
-        let active_id = active.as_ref().map(|a| (a.segment.id(), a.head));
+        let active = lock(&self.writer)
+            .active
+            .as_ref()
+            .map(|a| (a.segment.id(), a.head));
         let mut total = 0;
         for segment in self.all() {
-            total += match active_id {
+            total += match active {
                 Some((id, head)) if id == segment.id() => head,
-                _ => segment.disk_bytes()?,
+                _ => disk_bytes(segment.path())?,
             };
         }
         Ok(total)
     }
+}
 
-    /// Drops the active segment's unused preallocated tail.
-    pub(crate) fn seal(&self) -> Result<()> {
-        match lock(&self.active).take() {
-            Some(active) => active.segment.truncate(active.head),
-            None => Ok(()),
+/// Bytes a file occupies: its length, or its allocated blocks if fewer.
+fn disk_bytes(path: &Path) -> Result<u64> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path).map_err(|e| Error::io("stat segment", path, e))?;
+    Ok(meta.len().min(meta.blocks() * 512))
+}
+
+/// Writes one batch's frames, coalescing small ones into one `pwrite`.
+struct Appender<'s, 'w> {
+    set: &'s SegmentSet,
+    writer: &'w mut Writer,
+    buffer: Vec<u8>,
+    /// Offset in the active segment where `buffer` goes.
+    buffer_at: u64,
+}
+
+impl Appender<'_, '_> {
+    fn batch(&mut self, changes: &[ChangeFrame<'_>]) -> Result<(AppendedBatch, FrameRef)> {
+        let first_seq = self.writer.next_seq;
+        let mut frames = Vec::with_capacity(changes.len());
+        for change in changes {
+            frames.push(self.frame(change)?);
         }
+        let commit = ChangeFrame {
+            kind: FrameKind::Commit {
+                first_seq,
+                changes: u32::try_from(changes.len()).unwrap_or(u32::MAX),
+            },
+            key: &[],
+            described: &[],
+            payload: &[],
+        };
+        let (seq, location) = self.frame(&commit)?;
+        self.flush()?;
+        let end = self.writer.active.as_ref().map_or(0, |a| a.head);
+        let commit = FrameRef {
+            segment: location.segment,
+            offset: location.frame_offset,
+            seq,
+            end,
+        };
+        Ok((AppendedBatch { first_seq, frames }, commit))
     }
+
+    /// Appends one frame; returns its sequence number and location.
+    fn frame(&mut self, change: &ChangeFrame<'_>) -> Result<(u64, Location)> {
+        let seq = self.writer.next_seq;
+        self.writer.next_seq += 1;
+        let header = FrameHeader {
+            seq,
+            kind: change.kind,
+            key_len: u32::try_from(change.key.len()).unwrap_or(u32::MAX),
+            described_len: u32::try_from(change.described.len()).unwrap_or(u32::MAX),
+        };
+        let len = header.frame_len();
+        self.make_room(len)?;
+        let active = self.writer.active.as_mut().ok_or_else(no_active)?;
+        let offset = active.head;
+        let segment = active.segment.id();
+        active.head += len;
+        if self.buffer.is_empty() {
+            self.buffer_at = offset;
+        }
+        self.buffer
+            .extend_from_slice(&header.encode(change.key, change.described));
+        if change.payload.len() <= COALESCE_PAYLOAD {
+            self.buffer.extend_from_slice(change.payload);
+            let padded = align64(change.payload.len() as u64) as usize;
+            self.buffer
+                .resize(self.buffer.len() + padded - change.payload.len(), 0);
+        } else {
+            self.flush()?;
+            self.write(change.payload, offset + header.payload_offset())?;
+        }
+        let location = Location {
+            segment,
+            frame_offset: offset,
+        };
+        Ok((seq, location))
+    }
+
+    /// Rolls to a new segment unless `len` more bytes fit in the active one.
+    fn make_room(&mut self, len: u64) -> Result<()> {
+        let fits = self
+            .writer
+            .active
+            .as_ref()
+            .is_some_and(|a| a.head.checked_add(len).is_some_and(|end| end <= a.capacity));
+        if fits {
+            return Ok(());
+        }
+        self.flush()?;
+        if let Some(full) = self.writer.active.take() {
+            self.set.seal_active(&full)?;
+        }
+        let id = self.writer.next_id;
+        self.writer.next_id += 1;
+        let capacity = self.set.capacity.max(SEGMENT_HEADER_LEN + len);
+        let (segment, file) = Segment::create(&*self.set.io, &self.set.dir, id, capacity)
+            .map_err(|e| self.set.poison_if_sync(e))?;
+        let segment = Arc::new(segment);
+        self.set
+            .segments
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(id, Arc::clone(&segment));
+        self.writer.active = Some(Active {
+            segment,
+            file: Arc::new(file),
+            head: SEGMENT_HEADER_LEN,
+            capacity,
+        });
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        if self.buffer.is_empty() {
+            return Ok(());
+        }
+        let buffer = std::mem::take(&mut self.buffer);
+        let result = self.write(&buffer, self.buffer_at);
+        self.buffer = buffer;
+        self.buffer.clear();
+        result
+    }
+
+    fn write(&self, bytes: &[u8], offset: u64) -> Result<()> {
+        let active = self.writer.active.as_ref().ok_or_else(no_active)?;
+        let path = active.segment.path();
+        self.set
+            .io
+            .write_at(&active.file, path, bytes, offset)
+            .map_err(|e| Error::io("write segment", path, e))
+    }
+}
+
+fn no_active() -> Error {
+    Error::io(
+        "append",
+        PathBuf::new(),
+        std::io::Error::other("no segment takes appends"),
+    )
 }

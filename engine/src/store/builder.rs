@@ -3,27 +3,42 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::{Inner, Store};
-use crate::commit_queue::CommitQueue;
-use crate::durability::{Durability, GroupCommit};
-use crate::error::{Error, Result};
-use crate::format;
+use super::{Store, open};
+use crate::durability::Durability;
+use crate::error::Result;
 use crate::index::IndexKind;
-use crate::lock::DirLock;
-use crate::segment::SegmentSet;
+use crate::io::{FileIo, OsFileIo};
 
 /// Default room preallocated (sparsely) for each segment file.
 pub const DEFAULT_SEGMENT_CAPACITY: u64 = 256 << 20;
+
+/// Default number of changed keys waiting in memory before a checkpoint
+/// writes them into the index.
+pub const DEFAULT_CHECKPOINT_EVERY: usize = 32 << 10;
+
+/// A deliberately wrong ordering of the commit protocol, for the crash tests
+/// only: they show that the power-loss simulator catches it.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BrokenOrdering {
+    /// Checkpoint the index before the segments holding its changes are synced.
+    CheckpointBeforeSegmentSync,
+}
 
 /// Options for [`Store::open`]; finish with [`StoreBuilder::open`].
 #[derive(Debug, Clone)]
 #[must_use = "a builder does nothing until `open` is called"]
 pub struct StoreBuilder {
-    dir: PathBuf,
-    index: IndexKind,
-    durability: Durability,
-    verify_checksums: bool,
-    segment_capacity: u64,
+    pub(super) dir: PathBuf,
+    pub(super) index: IndexKind,
+    pub(super) durability: Durability,
+    pub(super) verify_checksums: bool,
+    pub(super) segment_capacity: u64,
+    pub(super) checkpoint_every: usize,
+    pub(super) io: Arc<dyn FileIo>,
+    pub(super) read_only: bool,
+    pub(super) broken: Option<BrokenOrdering>,
 }
 
 impl StoreBuilder {
@@ -34,12 +49,16 @@ impl StoreBuilder {
             durability: Durability::default(),
             verify_checksums: true,
             segment_capacity: DEFAULT_SEGMENT_CAPACITY,
+            checkpoint_every: DEFAULT_CHECKPOINT_EVERY,
+            io: Arc::new(OsFileIo),
+            read_only: false,
+            broken: None,
         }
     }
 
-    /// The index backend (default: sled). A store keeps the backend it was
-    /// created with; opening it with another fails with
-    /// [`Error::BackendMismatch`].
+    /// The index backend (default: [`IndexKind::default`]). A store keeps
+    /// the backend it was created with; opening it with another fails with
+    /// [`Error::BackendMismatch`](crate::Error::BackendMismatch).
     pub fn index(mut self, index: IndexKind) -> Self {
         self.index = index;
         self
@@ -66,34 +85,50 @@ impl StoreBuilder {
         self
     }
 
-    /// Opens the store, creating the directory and an empty store if needed.
+    /// How many changed keys may wait in memory before a write checkpoints
+    /// them into the index (default [`DEFAULT_CHECKPOINT_EVERY`], at least 1).
+    /// Fewer make opens replay less log; more make checkpoints rarer.
+    pub fn checkpoint_every(mut self, changed_keys: usize) -> Self {
+        self.checkpoint_every = changed_keys.max(1);
+        self
+    }
+
+    /// The file-system seam under the store's own files (default:
+    /// [`OsFileIo`], the real one). Tests put a recording or failing one here.
+    pub fn file_io(mut self, io: Arc<dyn FileIo>) -> Self {
+        self.io = io;
+        self
+    }
+
+    /// Opens the store read-only: no lock is taken and nothing is written,
+    /// so it works on a read-only mount and beside a writer. The whole log is
+    /// replayed into memory (sled cannot open its files without writing);
+    /// writes fail with [`Error::ReadOnly`](crate::Error::ReadOnly).
+    pub fn read_only(mut self) -> Self {
+        self.read_only = true;
+        self
+    }
+
+    /// Breaks the commit protocol on purpose (crash tests only).
+    #[doc(hidden)]
+    pub fn deliberately_broken(mut self, broken: BrokenOrdering) -> Self {
+        self.broken = Some(broken);
+        self
+    }
+
+    /// Opens the store, creating the directory and an empty store if needed,
+    /// and recovers it: the log after the index's checkpoint is replayed, a
+    /// torn tail cut, and a damaged index rebuilt (see [`Store::recovery`]).
     ///
     /// # Errors
-    /// [`Error::Locked`] if another `Store` holds the directory;
-    /// [`Error::UnsupportedFormat`] or [`Error::BackendMismatch`] for a store this
-    /// build or backend cannot read; [`Error::ForeignFile`] for an unknown or
-    /// damaged file among the segments; [`Error::Index`] if the index cannot be
-    /// opened; [`Error::Io`] for failing system calls.
+    /// [`Error::Locked`](crate::Error::Locked) if another `Store` holds the
+    /// directory; [`Error::UnsupportedFormat`](crate::Error::UnsupportedFormat)
+    /// or [`Error::BackendMismatch`](crate::Error::BackendMismatch) for a store
+    /// this build or backend cannot read; [`Error::MissingFormat`](crate::Error::MissingFormat)
+    /// for data without a `FORMAT` file; [`Error::NotAStore`](crate::Error::NotAStore)
+    /// for a read-only open of a directory that is not a store;
+    /// [`Error::Io`](crate::Error::Io) for failing system calls.
     pub fn open(self) -> Result<Store> {
-        let dir = self.dir;
-        std::fs::create_dir_all(&dir).map_err(|e| Error::io("create directory", &dir, e))?;
-        let lock = DirLock::acquire(&dir)?;
-        format::check_or_create(&dir, self.index)?;
-        let segments = SegmentSet::open(&dir.join("segments"), self.segment_capacity)?;
-        let index = self.index.open(&dir)?;
-        let inner = Inner {
-            dir,
-            index,
-            segments,
-            durability: self.durability,
-            verify_checksums: self.verify_checksums,
-            segment_sync: GroupCommit::default(),
-            index_sync: GroupCommit::default(),
-            commit_queue: CommitQueue::default(),
-            _lock: lock,
-        };
-        Ok(Store {
-            inner: Arc::new(inner),
-        })
+        open::open(self)
     }
 }

@@ -25,7 +25,7 @@ impl Store {
         let end = [encoding::DATA_TAG + 1];
         loop {
             let mut next = None;
-            self.inner.index.scan(
+            self.inner.scan(
                 Bound::Included(&start),
                 Bound::Excluded(&end),
                 &mut |key, _| {
@@ -87,7 +87,6 @@ impl Store {
             Bound::Excluded(encoding::asset_end(&prefix)),
         );
         self.inner
-            .index
             .scan(as_slice(&start), as_slice(&end), &mut |key, value| {
                 let partition = encoding::decode_partition_after(&prefix, key)
                     .ok_or_else(|| undecodable(key))?;

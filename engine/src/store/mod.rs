@@ -1,34 +1,46 @@
 //! [`Store`]: the partition store.
 
 mod builder;
+mod checkpoint;
 mod list;
+mod open;
+mod overlay;
 mod read;
+mod recovery;
 mod stats;
 mod verify;
+mod view;
 mod write;
 
-pub use write::MAX_PAYLOAD_LEN;
-
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, RwLock};
 
-pub use builder::{DEFAULT_SEGMENT_CAPACITY, StoreBuilder};
+pub use builder::{
+    BrokenOrdering, DEFAULT_CHECKPOINT_EVERY, DEFAULT_SEGMENT_CAPACITY, StoreBuilder,
+};
+pub use recovery::{CutTail, IndexRebuild, RecoveryReport};
 pub use stats::StoreStats;
-pub use verify::{DamagedPartition, VerifyReport};
+pub use verify::{DamagedPartition, IndexMismatch, VerifyReport};
+pub use write::{MAX_KEY_LEN, MAX_METADATA_LEN, MAX_PAYLOAD_LEN};
 
-use crate::commit_queue::CommitQueue;
 use crate::durability::{Durability, GroupCommit};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::index::IndexBackend;
+use crate::index::IndexKind;
+use crate::index::checkpoint::Checkpoint;
+use crate::io::FileIo;
 use crate::lock::DirLock;
+use crate::poison::Poison;
 use crate::segment::SegmentSet;
+use overlay::Overlay;
 
 /// An embedded store of zero-copy blobs addressed by `(asset, partition)`.
 ///
 /// `Send + Sync`, cheap to clone (clones share one store); many readers and
-/// writers may use it at once. One `Store` per directory: a second open, from
-/// this process or another, fails with [`Error::Locked`](crate::Error::Locked).
-/// Dropping the last clone releases the directory.
+/// writers may use it at once. One writable `Store` per directory: a second
+/// open, from this process or another, fails with
+/// [`Error::Locked`](crate::Error::Locked); read-only opens take no lock.
+/// Dropping the last clone closes the store (see [`Store::close`]).
 #[derive(Clone)]
 pub struct Store {
     inner: Arc<Inner>,
@@ -36,19 +48,28 @@ pub struct Store {
 
 struct Inner {
     dir: PathBuf,
-    index: Box<dyn IndexBackend>,
+    io: Arc<dyn FileIo>,
+    index_kind: IndexKind,
+    index: RwLock<Box<dyn IndexBackend>>,
+    overlay: Overlay,
     segments: SegmentSet,
+    poison: Arc<Poison>,
     durability: Durability,
     verify_checksums: bool,
+    read_only: bool,
+    checkpoint_every: usize,
+    broken: Option<BrokenOrdering>,
     segment_sync: GroupCommit,
-    index_sync: GroupCommit,
-    commit_queue: CommitQueue,
-    _lock: DirLock,
+    /// The index's checkpoint record; held while a checkpoint runs.
+    checkpoint: Mutex<Checkpoint>,
+    recovery: RecoveryReport,
+    _lock: Option<DirLock>,
 }
 
 impl Store {
-    /// Opens (or creates) the store in `dir` with default options: sled index,
-    /// [`Durability::Immediate`], checksums verified on every read.
+    /// Opens (or creates) the store in `dir` with default options: the
+    /// default index backend, [`Durability::Immediate`], checksums verified
+    /// on every read.
     ///
     /// # Errors
     /// [`Error::Locked`](crate::Error::Locked) if the directory is in use, and
@@ -74,32 +95,94 @@ impl Store {
         self.inner.durability
     }
 
-    /// Makes every write that returned before this call durable.
+    /// The index backend the store uses.
+    #[must_use]
+    pub fn index_kind(&self) -> IndexKind {
+        self.inner.index_kind
+    }
+
+    /// Whether the store was opened read-only.
+    #[must_use]
+    pub fn is_read_only(&self) -> bool {
+        self.inner.read_only
+    }
+
+    /// What the open that made this store found and repaired.
+    #[must_use]
+    pub fn recovery(&self) -> &RecoveryReport {
+        &self.inner.recovery
+    }
+
+    /// Makes every write that returned before this call durable: syncs the
+    /// segments, then checkpoints the index.
     ///
     /// # Errors
-    /// An I/O or index error if a sync fails; the writes stay buffered.
+    /// [`Error::Poisoned`](crate::Error::Poisoned) after a failed sync (this
+    /// one included: it is never retried); [`Error::ReadOnly`](crate::Error::ReadOnly);
+    /// an index error if the checkpoint fails (the writes are durable in the
+    /// log then, and the next open replays them).
     pub fn flush(&self) -> Result<()> {
+        self.inner.check_writable()?;
+        self.inner.flush()
+    }
+
+    /// Closes the store: [`flush`](Store::flush), and when this is the last
+    /// handle, seals the segment taking appends and releases the directory.
+    /// Dropping a store does the same, best effort and in the same order,
+    /// without reporting errors.
+    ///
+    /// # Errors
+    /// The errors of [`Store::flush`]; a read-only store closes without error.
+    pub fn close(self) -> Result<()> {
+        if self.inner.read_only {
+            return Ok(());
+        }
+        self.flush()?;
+        match Arc::try_unwrap(self.inner) {
+            Ok(inner) => {
+                inner.poison.check()?;
+                inner.segments.seal()
+            }
+            Err(_shared) => Ok(()),
+        }
+    }
+}
+
+impl Inner {
+    fn check_writable(&self) -> Result<()> {
+        if self.read_only {
+            return Err(Error::ReadOnly {
+                path: self.dir.clone(),
+            });
+        }
+        self.poison.check()
+    }
+
+    fn flush(&self) -> Result<()> {
+        if self.broken == Some(BrokenOrdering::CheckpointBeforeSegmentSync) {
+            self.checkpoint()?;
+            return self.sync_segments();
+        }
         self.sync_segments()?;
-        self.sync_index()
+        self.checkpoint()
     }
 
     fn sync_segments(&self) -> Result<()> {
-        let segments = &self.inner.segments;
-        self.inner.segment_sync.commit(|| segments.sync_dirty())
-    }
-
-    fn sync_index(&self) -> Result<()> {
-        let index = &*self.inner.index;
-        self.inner.index_sync.commit(|| index.sync())
+        self.segment_sync
+            .commit(&self.poison, &self.dir, || self.segments.sync_active())
     }
 }
 
 impl Drop for Inner {
+    /// Best effort: segments synced, then a checkpoint, then the active
+    /// segment sealed. Nothing acknowledged depends on it.
     fn drop(&mut self) {
-        // Best effort on close: nothing acknowledged depends on it (durable writes
-        // were synced before they returned), so errors have nowhere to go.
-        let _ = self.segments.seal();
-        let _ = self.index.sync();
+        if self.read_only || self.poison.is_set() {
+            return;
+        }
+        if self.flush().is_ok() {
+            let _ = self.segments.seal();
+        }
     }
 }
 
@@ -107,8 +190,9 @@ impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store")
             .field("dir", &self.inner.dir)
+            .field("index", &self.inner.index_kind)
             .field("durability", &self.inner.durability)
-            .field("verify_checksums", &self.inner.verify_checksums)
+            .field("read_only", &self.inner.read_only)
             .finish_non_exhaustive()
     }
 }

@@ -4,8 +4,8 @@ use super::Store;
 use crate::blob::Blob;
 use crate::error::{Error, Result};
 use crate::key::{AssetKey, PartitionKey, encoding};
+use crate::log::{FrameKind, FrameView, decode_frame};
 use crate::record::{Checksum, Record, RecordMeta};
-use crate::segment::{FrameHeader, payload_offset};
 
 impl Store {
     /// The payload under `(asset, partition)`, borrowed from the mapped segment
@@ -20,7 +20,7 @@ impl Store {
     /// [`Error::Index`] if the index cannot be read.
     pub fn get(&self, asset: &AssetKey, partition: &PartitionKey) -> Result<Option<Blob>> {
         let key = encoding::encode(asset, partition);
-        match self.inner.index.get(&key)? {
+        match self.inner.lookup(&key)? {
             None => Ok(None),
             Some(value) => self
                 .blob_for(&key, &value, asset, partition, self.inner.verify_checksums)
@@ -34,7 +34,7 @@ impl Store {
     /// [`Error::Index`] if the index cannot be read.
     pub fn contains(&self, asset: &AssetKey, partition: &PartitionKey) -> Result<bool> {
         let key = encoding::encode(asset, partition);
-        Ok(self.inner.index.get(&key)?.is_some())
+        Ok(self.inner.lookup(&key)?.is_some())
     }
 
     /// The metadata of `(asset, partition)`, read from the index alone: the
@@ -44,7 +44,7 @@ impl Store {
     /// [`Error::Corrupted`] if the index entry is damaged; [`Error::Index`].
     pub fn meta(&self, asset: &AssetKey, partition: &PartitionKey) -> Result<Option<RecordMeta>> {
         let key = encoding::encode(asset, partition);
-        let Some(value) = self.inner.index.get(&key)? else {
+        let Some(value) = self.inner.lookup(&key)? else {
             return Ok(None);
         };
         let record = Record::decode(&value).map_err(|r| Error::corrupted(asset, partition, r))?;
@@ -63,22 +63,17 @@ impl Store {
         let corrupted = |reason: String| Error::corrupted(asset, partition, reason);
         let record = Record::decode(value).map_err(&corrupted)?;
         let location = record.location;
-        let segment = self
-            .inner
-            .segments
-            .get(location.segment)
-            .ok_or_else(|| corrupted(format!("segment {} is missing", location.segment)))?;
-        let header_len = payload_offset(key.len());
-        let frame = segment
-            .bytes(location.frame_offset, header_len)
-            .ok_or_else(|| {
-                corrupted(format!(
-                    "frame lies past the end of {} (truncated)",
-                    segment.path().display()
-                ))
-            })?;
-        check_frame(frame, key, &record.meta).map_err(|r| corrupted(r.to_owned()))?;
-        let start = location.frame_offset + header_len;
+        let segments = &self.inner.segments;
+        let segment = segments.get(location.segment).ok_or_else(|| {
+            corrupted(match segments.quarantine_reason(location.segment) {
+                Some(reason) => format!("segment {} is quarantined: {reason}", location.segment),
+                None => format!("segment {} is missing", location.segment),
+            })
+        })?;
+        let frame = decode_frame(segment.tail(location.frame_offset))
+            .map_err(|r| corrupted(format!("{r} (in {})", segment.path().display())))?;
+        check_frame(&frame, key, &record).map_err(|r| corrupted(r.to_owned()))?;
+        let start = location.frame_offset + frame.header.payload_offset();
         let payload = segment.bytes(start, record.meta.len).ok_or_else(|| {
             corrupted(format!(
                 "payload lies past the end of {} (truncated)",
@@ -100,16 +95,17 @@ impl Store {
     }
 }
 
-/// Checks that a frame is the one the index entry describes.
-fn check_frame(frame: &[u8], key: &[u8], meta: &RecordMeta) -> Result<(), &'static str> {
-    let (header, frame_key) = FrameHeader::decode(frame)?;
-    if frame_key != key {
+/// Checks that a frame is the put the index entry describes.
+fn check_frame(frame: &FrameView<'_>, key: &[u8], record: &Record) -> Result<(), &'static str> {
+    if frame.key != key {
         return Err("frame belongs to another key");
     }
-    if header.codec != meta.codec
-        || header.payload_len != meta.len
-        || header.checksum != meta.checksum
-    {
+    let expected = FrameKind::Put {
+        codec: record.meta.codec,
+        payload_len: record.meta.len,
+        checksum: record.meta.checksum,
+    };
+    if frame.header.kind != expected || frame.header.seq != record.seq {
         return Err("frame header disagrees with the index entry");
     }
     Ok(())

@@ -5,10 +5,10 @@ use std::ops::Bound;
 use super::Store;
 use crate::error::Result;
 use crate::key::encoding;
-use crate::record::Record;
-use crate::segment::{align64, payload_offset};
+use crate::log::{FRAME_HEADER_LEN, align64};
+use crate::record::{Described, Record};
 
-/// Counts and space of a store, from one scan of its index.
+/// Counts and space of a store, from one scan of its keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct StoreStats {
@@ -22,25 +22,38 @@ pub struct StoreStats {
     pub live_bytes: u64,
     /// Bytes the segment files occupy on disk.
     pub segment_bytes: u64,
-    /// Segment bytes that no live value uses (overwritten, deleted, torn or
-    /// unused preallocation): what compaction can reclaim.
+    /// Segment bytes that no live value uses (overwritten, deleted, commit
+    /// frames, torn or unused preallocation): what compaction can reclaim.
     pub garbage_bytes: u64,
     /// Segment files.
     pub segments: u64,
 }
 
+/// Bytes a live put frame occupies.
+fn frame_bytes(key: &[u8], record: &Record) -> u64 {
+    let described = Described {
+        created_at: record.meta.created_at,
+        data_version: record.meta.data_version.clone(),
+        metadata: record.meta.metadata.clone(),
+    }
+    .encode();
+    FRAME_HEADER_LEN + align64((key.len() + described.len()) as u64) + align64(record.meta.len)
+}
+
 impl Store {
     /// Counts assets and partitions and measures live and garbage bytes.
-    /// Costs one scan of the index (no payload is read).
+    /// Costs one scan of the keys (no payload is read).
     ///
     /// # Errors
     /// [`Error::Index`](crate::Error::Index), or an I/O error reading a segment's size.
     pub fn stats(&self) -> Result<StoreStats> {
         let mut stats = StoreStats::default();
         let mut last_asset: Option<Vec<u8>> = None;
-        self.inner
-            .index
-            .scan(Bound::Unbounded, Bound::Unbounded, &mut |key, value| {
+        let (start, end) = encoding::data_range();
+        self.inner.scan(
+            Bound::Included(&start),
+            Bound::Excluded(&end),
+            &mut |key, value| {
                 if let Some((asset, _)) = encoding::decode(key) {
                     let prefix = encoding::asset_prefix(&asset);
                     if last_asset.as_ref() != Some(&prefix) {
@@ -51,10 +64,11 @@ impl Store {
                 stats.partitions += 1;
                 if let Ok(record) = Record::decode(value) {
                     stats.payload_bytes += record.meta.len;
-                    stats.live_bytes += payload_offset(key.len()) + align64(record.meta.len);
+                    stats.live_bytes += frame_bytes(key, &record);
                 }
                 Ok(true)
-            })?;
+            },
+        )?;
         let segments = self.inner.segments.all();
         stats.segments = segments.len() as u64;
         stats.segment_bytes = self.inner.segments.disk_bytes()?;

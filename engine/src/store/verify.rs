@@ -1,10 +1,15 @@
-//! [`Store::verify`]: check every stored partition.
+//! [`Store::verify`]: check every stored partition, and the index against the log.
 
+use std::collections::BTreeMap;
 use std::ops::Bound;
+use std::path::PathBuf;
 
 use super::Store;
 use crate::error::{Error, Result};
 use crate::key::{AssetKey, PartitionKey, encoding};
+use crate::log::{Change, replay};
+use crate::record::{Location, Record};
+use crate::segment::QuarantinedSegment;
 
 /// A partition that failed verification.
 #[derive(Debug)]
@@ -17,6 +22,18 @@ pub struct DamagedPartition {
     pub error: Error,
 }
 
+/// A key on which the index (with the changes not yet checkpointed) and the
+/// log disagree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexMismatch {
+    /// The asset, if the key could be decoded.
+    pub asset: Option<AssetKey>,
+    /// The partition, if the key could be decoded.
+    pub partition: Option<PartitionKey>,
+    /// How they disagree.
+    pub problem: &'static str,
+}
+
 /// The outcome of [`Store::verify`].
 #[derive(Debug, Default)]
 pub struct VerifyReport {
@@ -26,29 +43,68 @@ pub struct VerifyReport {
     pub bytes: u64,
     /// Partitions that failed, in key order.
     pub damaged: Vec<DamagedPartition>,
+    /// Keys the index lacks, misplaces, or holds without the log, in key order.
+    pub index_mismatches: Vec<IndexMismatch>,
+    /// Segments whose header is damaged (their frames are not read).
+    pub quarantined: Vec<QuarantinedSegment>,
+    /// Files in the segments directory that are not segments.
+    pub stray_files: Vec<PathBuf>,
 }
 
 impl VerifyReport {
-    /// Whether every partition passed.
+    /// Whether every partition passed and the index agrees with the log
+    /// (stray files are reported, not failures).
     #[must_use]
     pub fn is_ok(&self) -> bool {
-        self.damaged.is_empty()
+        self.damaged.is_empty() && self.index_mismatches.is_empty() && self.quarantined.is_empty()
+    }
+}
+
+fn mismatch(key: &[u8], problem: &'static str) -> IndexMismatch {
+    let decoded = encoding::decode(key);
+    IndexMismatch {
+        asset: decoded.as_ref().map(|(a, _)| a.clone()),
+        partition: decoded.map(|(_, p)| p),
+        problem,
     }
 }
 
 impl Store {
-    /// Checks every partition: index entry, frame, bounds and payload crc32,
-    /// whatever the store's `verify_checksums` setting. Damage is reported per
-    /// partition; the scan goes on past it.
+    /// Checks every partition (entry, frame, bounds and payload crc32,
+    /// whatever the store's `verify_checksums` setting), then replays the
+    /// whole log and reports every key the index lacks, points elsewhere
+    /// than the log's last put, or holds without the log. Damage is reported
+    /// per partition; the scan goes on past it.
+    ///
+    /// Writes that run during a verify may show as mismatches.
     ///
     /// # Errors
     /// Only if the index itself cannot be scanned.
     pub fn verify(&self) -> Result<VerifyReport> {
-        let mut report = VerifyReport::default();
-        self.inner
-            .index
-            .scan(Bound::Unbounded, Bound::Unbounded, &mut |key, value| {
+        let mut report = VerifyReport {
+            quarantined: self.inner.segments.quarantined().to_vec(),
+            stray_files: self.inner.segments.stray().to_vec(),
+            ..VerifyReport::default()
+        };
+        let indexed = self.check_partitions(&mut report)?;
+        let logged = self.logged_locations();
+        compare(&indexed, &logged, &mut report);
+        Ok(report)
+    }
+
+    /// Checks every partition the index and overlay hold; returns where each
+    /// points.
+    fn check_partitions(&self, report: &mut VerifyReport) -> Result<BTreeMap<Vec<u8>, Location>> {
+        let mut indexed = BTreeMap::new();
+        let (start, end) = encoding::data_range();
+        self.inner.scan(
+            Bound::Included(&start),
+            Bound::Excluded(&end),
+            &mut |key, value| {
                 report.checked += 1;
+                if let Ok(record) = Record::decode(value) {
+                    indexed.insert(key.to_vec(), record.location);
+                }
                 let Some((asset, partition)) = encoding::decode(key) else {
                     report.damaged.push(DamagedPartition {
                         asset: None,
@@ -70,7 +126,54 @@ impl Store {
                     }),
                 }
                 Ok(true)
-            })?;
-        Ok(report)
+            },
+        )?;
+        Ok(indexed)
     }
+
+    /// Where the log's last put of each live key is.
+    fn logged_locations(&self) -> BTreeMap<Vec<u8>, Location> {
+        let segments = self.inner.segments.all();
+        let mut logged = BTreeMap::new();
+        let _scan = replay(&segments, None, true, |changes| {
+            for change in changes {
+                match change {
+                    Change::Put { key, record } => {
+                        logged.insert(key.to_vec(), record.location);
+                    }
+                    Change::Delete { key, .. } => {
+                        logged.remove(key);
+                    }
+                }
+            }
+        });
+        logged
+    }
+}
+
+fn compare(
+    indexed: &BTreeMap<Vec<u8>, Location>,
+    logged: &BTreeMap<Vec<u8>, Location>,
+    report: &mut VerifyReport,
+) {
+    for (key, location) in logged {
+        match indexed.get(key) {
+            None => report
+                .index_mismatches
+                .push(mismatch(key, "the index lacks a key the log holds")),
+            Some(found) if found != location => report.index_mismatches.push(mismatch(
+                key,
+                "the index points elsewhere than the log's last put",
+            )),
+            Some(_) => {}
+        }
+    }
+    for key in indexed.keys().filter(|k| !logged.contains_key(*k)) {
+        report
+            .index_mismatches
+            .push(mismatch(key, "the index holds a key the log does not"));
+    }
+    report
+        .index_mismatches
+        .sort_by(|a, b| (&a.asset, &a.partition).cmp(&(&b.asset, &b.partition)));
 }

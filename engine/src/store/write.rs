@@ -1,37 +1,57 @@
-//! The write path: frames appended to segments, then one atomic index batch.
+//! The write path: a batch's frames appended to the log, then published.
 //!
-//! Order, for `Immediate`: payload frames are written and `fdatasync`ed before
-//! the index entries that point at them are applied and synced, so a durable
-//! index entry never points at bytes that could be lost. Concurrent writers
-//! share that work: their index changes queue, and one commit syncs the
-//! segments, applies every queued change as one index batch and syncs the
-//! index (see `commit_queue`).
+//! `Buffered`: the frames are written (one `pwrite` for a batch of small
+//! payloads) and the batch is published to the overlay before the call
+//! returns, so a process crash loses nothing. `Immediate`: after its frames
+//! are written the writer joins a group sync of the segment (one
+//! `fdatasync` shared by concurrent writers), then publishes. No index work
+//! happens on the write path; checkpoints move published changes into the
+//! index in the background of later writes.
 
 use chrono::Utc;
 
 use super::Store;
+use super::overlay::OverlayEntry;
 use crate::batch::{BatchOp, Payload, WriteBatch};
 use crate::durability::Durability;
 use crate::error::{Error, Result};
-use crate::index::IndexOp;
 use crate::key::{AssetKey, PartitionKey, encoding};
-use crate::record::{Checksum, Location, Record, RecordMeta};
-use crate::segment::{FrameHeader, payload_offset};
+use crate::log::FrameKind;
+use crate::record::{Checksum, Described, Record};
+use crate::segment::{AppendedBatch, ChangeFrame};
 
 /// The largest payload a store accepts (1 TiB).
 pub const MAX_PAYLOAD_LEN: u64 = 1 << 40;
 
-/// Payloads up to this size are copied behind their frame header and written
-/// with it in one system call; larger ones are written in place, in a second.
-const ONE_WRITE_PAYLOAD: usize = 8 << 10;
+/// The largest encoded `(asset, partition)` key a store accepts (8 KiB):
+/// index keys stay small enough for every backend to keep inline.
+pub const MAX_KEY_LEN: usize = 8 << 10;
+
+/// The largest encoded data version plus user metadata of one payload (64 KiB).
+pub const MAX_METADATA_LEN: usize = 64 << 10;
+
+/// One change, checked and encoded, waiting to be appended.
+struct Prepared<'a> {
+    key: Vec<u8>,
+    put: Option<PreparedPut<'a>>,
+}
+
+/// A put's payload with its checksum and encoded metadata.
+struct PreparedPut<'a> {
+    payload: Payload<'a>,
+    checksum: Checksum,
+    described: Described,
+    encoded: Vec<u8>,
+}
 
 impl Store {
     /// Stores `payload` under `(asset, partition)`, replacing any previous
     /// value, with the store's default durability.
     ///
     /// # Errors
-    /// [`Error::PayloadTooLarge`], or the I/O and index errors of a failed
-    /// write (then nothing of it is visible).
+    /// [`Error::PayloadTooLarge`], [`Error::KeyTooLarge`],
+    /// [`Error::MetadataTooLarge`], [`Error::Poisoned`], [`Error::ReadOnly`],
+    /// or the I/O error of a failed write (then nothing of it is visible).
     pub fn put<'a>(
         &self,
         asset: &AssetKey,
@@ -46,7 +66,7 @@ impl Store {
     /// Removes `(asset, partition)`; returns whether it existed.
     ///
     /// # Errors
-    /// The I/O and index errors of a failed write.
+    /// As [`Store::put`].
     pub fn delete(&self, asset: &AssetKey, partition: &PartitionKey) -> Result<bool> {
         let existed = self.contains(asset, partition)?;
         let mut batch = WriteBatch::new();
@@ -55,95 +75,145 @@ impl Store {
         Ok(existed)
     }
 
-    /// Applies every change of `batch` atomically.
+    /// Applies every change of `batch` atomically: after a crash, all of it
+    /// or none of it.
     ///
     /// # Errors
-    /// [`Error::PayloadTooLarge`] before anything is written, or the I/O and
-    /// index errors of a failed write (then none of the batch is visible).
+    /// A size error before anything is written, or as [`Store::put`] (then
+    /// none of the batch is visible).
     pub fn write(&self, batch: WriteBatch<'_>) -> Result<()> {
-        let durability = batch.durability.unwrap_or(self.inner.durability);
-        let created_at = Utc::now();
-        let mut ops = Vec::with_capacity(batch.ops.len());
-        for op in batch.ops {
-            ops.push(match op {
-                BatchOp::Put {
-                    asset,
-                    partition,
-                    payload,
-                } => self.append(&asset, &partition, payload, created_at)?,
-                BatchOp::Delete { asset, partition } => IndexOp::Delete {
-                    key: encoding::encode(&asset, &partition),
-                },
-            });
+        let inner = &*self.inner;
+        inner.check_writable()?;
+        if batch.ops.is_empty() {
+            return Ok(());
         }
-        match durability {
-            Durability::Buffered => self.inner.index.apply(&ops),
-            Durability::Immediate => self
-                .inner
-                .commit_queue
-                .commit(ops, |queued| self.commit_durably(queued)),
-        }
-    }
-
-    /// Makes the frames of `ops` durable, then applies `ops` and makes them durable.
-    fn commit_durably(&self, ops: &[IndexOp]) -> Result<()> {
-        self.sync_segments()?;
-        self.inner.index.apply(ops)?;
-        self.sync_index()
-    }
-
-    /// Appends one frame and returns the index change that publishes it.
-    fn append(
-        &self,
-        asset: &AssetKey,
-        partition: &PartitionKey,
-        payload: Payload<'_>,
-        created_at: chrono::DateTime<Utc>,
-    ) -> Result<IndexOp> {
-        let bytes = payload.bytes.as_slice();
-        let len = bytes.len() as u64;
-        if len > MAX_PAYLOAD_LEN {
-            return Err(Error::PayloadTooLarge {
-                len,
-                max: MAX_PAYLOAD_LEN,
-            });
-        }
-        let key = encoding::encode(asset, partition);
-        let header = FrameHeader {
-            codec: payload.codec,
-            payload_len: len,
-            checksum: Checksum::of(bytes),
-            key_len: u32::try_from(key.len()).unwrap_or(u32::MAX),
+        let durability = batch.durability.unwrap_or(inner.durability);
+        let prepared = prepare(batch)?;
+        let frames: Vec<ChangeFrame<'_>> = prepared.iter().map(change_frame).collect();
+        let appended = inner.segments.append_batch(&frames)?;
+        let synced = match durability {
+            Durability::Buffered => Ok(()),
+            Durability::Immediate => inner.sync_segments(),
         };
-        let segments = &self.inner.segments;
-        let reservation = segments.reserve(header.frame_len())?;
-        let segment = &reservation.segment;
-        let mut frame = header.encode_with_key(&key);
-        if bytes.len() <= ONE_WRITE_PAYLOAD {
-            frame.extend_from_slice(bytes);
-            segment.write_at(&frame, reservation.offset)?;
-        } else {
-            segment.write_at(&frame, reservation.offset)?;
-            segment.write_at(bytes, reservation.offset + payload_offset(key.len()))?;
+        if synced.is_ok() {
+            inner.overlay.publish(overlay_entries(prepared, &appended));
         }
-        segments.mark_dirty(segment);
-        let record = Record {
-            location: Location {
-                segment: segment.id(),
-                frame_offset: reservation.offset,
-            },
-            meta: RecordMeta {
-                codec: payload.codec,
-                len,
-                checksum: header.checksum,
-                created_at,
-                data_version: payload.data_version,
-                metadata: payload.metadata,
-            },
-        };
-        Ok(IndexOp::Put {
-            key,
-            value: record.encode(),
+        inner.segments.finish(appended.first_seq);
+        synced?;
+        inner.maybe_checkpoint()
+    }
+}
+
+/// Checks sizes and encodes keys and metadata; nothing is written yet.
+fn prepare(batch: WriteBatch<'_>) -> Result<Vec<Prepared<'_>>> {
+    let created_at = Utc::now();
+    batch
+        .ops
+        .into_iter()
+        .map(|op| match op {
+            BatchOp::Put {
+                asset,
+                partition,
+                payload,
+            } => {
+                let key = checked_key(&asset, &partition)?;
+                let described = Described {
+                    created_at,
+                    data_version: payload.data_version.clone(),
+                    metadata: payload.metadata.clone(),
+                };
+                let encoded = described.encode();
+                check_sizes(&payload, &encoded)?;
+                let checksum = Checksum::of(payload.bytes());
+                Ok(Prepared {
+                    key,
+                    put: Some(PreparedPut {
+                        payload,
+                        checksum,
+                        described,
+                        encoded,
+                    }),
+                })
+            }
+            BatchOp::Delete { asset, partition } => Ok(Prepared {
+                key: checked_key(&asset, &partition)?,
+                put: None,
+            }),
         })
+        .collect()
+}
+
+fn checked_key(asset: &AssetKey, partition: &PartitionKey) -> Result<Vec<u8>> {
+    let key = encoding::encode(asset, partition);
+    if key.len() > MAX_KEY_LEN {
+        return Err(Error::KeyTooLarge {
+            len: key.len(),
+            max: MAX_KEY_LEN,
+        });
     }
+    Ok(key)
+}
+
+fn check_sizes(payload: &Payload<'_>, described: &[u8]) -> Result<()> {
+    let len = payload.bytes().len() as u64;
+    if len > MAX_PAYLOAD_LEN {
+        return Err(Error::PayloadTooLarge {
+            len,
+            max: MAX_PAYLOAD_LEN,
+        });
+    }
+    if described.len() > MAX_METADATA_LEN {
+        return Err(Error::MetadataTooLarge {
+            len: described.len(),
+            max: MAX_METADATA_LEN,
+        });
+    }
+    Ok(())
+}
+
+fn change_frame<'a>(prepared: &'a Prepared<'_>) -> ChangeFrame<'a> {
+    match &prepared.put {
+        Some(put) => ChangeFrame {
+            kind: FrameKind::Put {
+                codec: put.payload.codec,
+                payload_len: put.payload.bytes().len() as u64,
+                checksum: put.checksum,
+            },
+            key: &prepared.key,
+            described: &put.encoded,
+            payload: put.payload.bytes(),
+        },
+        None => ChangeFrame {
+            kind: FrameKind::Delete,
+            key: &prepared.key,
+            described: &[],
+            payload: &[],
+        },
+    }
+}
+
+/// The overlay entries that publish an appended batch.
+fn overlay_entries(
+    prepared: Vec<Prepared<'_>>,
+    appended: &AppendedBatch,
+) -> Vec<(Vec<u8>, OverlayEntry)> {
+    prepared
+        .into_iter()
+        .zip(&appended.frames)
+        .map(|(change, &(seq, location))| {
+            let value = change.put.map(|put| {
+                let len = put.payload.bytes().len() as u64;
+                Record::new(
+                    seq,
+                    location,
+                    put.payload.codec,
+                    len,
+                    put.checksum,
+                    put.described,
+                )
+                .encode()
+            });
+            (change.key, OverlayEntry { seq, value })
+        })
+        .collect()
 }

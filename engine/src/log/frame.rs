@@ -1,0 +1,250 @@
+//! Log frames: every change a store makes is one frame in a segment.
+//!
+//! ```text
+//! frame header (64 bytes)
+//!      0     4  magic "TFRM"
+//!      4     1  kind: 1 put, 2 delete, 3 commit
+//!      5     1  codec tag (put), else 0
+//!      6     2  zero
+//!      8     8  sequence number (u64 LE): strictly increasing along the log
+//!     16     8  put: payload length; commit: first sequence number of its batch
+//!     24     4  put: payload crc32; commit: number of changes in its batch
+//!     28     4  key length (put, delete)
+//!     32     4  described length (put): created-at, data version, metadata
+//!     36     4  crc32 of bytes 0..36, the key and the described bytes
+//!     40    24  zero
+//!     64     k  key, then the described bytes, zero-padded to a multiple of 64
+//!    ...     n  payload, zero-padded to a multiple of 64 (put)
+//! ```
+//! A batch is its change frames, with consecutive sequence numbers, followed
+//! by a commit frame naming the first of them and their count.
+
+use crate::codec::Codec;
+use crate::record::Checksum;
+
+/// Size of a frame header.
+pub(crate) const FRAME_HEADER_LEN: u64 = 64;
+const FRAME_MAGIC: [u8; 4] = *b"TFRM";
+const KIND_PUT: u8 = 1;
+const KIND_DELETE: u8 = 2;
+const KIND_COMMIT: u8 = 3;
+const CRC_COVERS: usize = 36;
+
+/// Rounds `n` up to a multiple of 64.
+pub(crate) const fn align64(n: u64) -> u64 {
+    n.div_ceil(64) * 64
+}
+
+/// What a frame records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FrameKind {
+    /// A payload stored under a key.
+    Put {
+        codec: Codec,
+        payload_len: u64,
+        checksum: Checksum,
+    },
+    /// A key removed.
+    Delete,
+    /// The end of a batch: its changes count from here on.
+    Commit { first_seq: u64, changes: u32 },
+}
+
+/// A decoded frame header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FrameHeader {
+    pub seq: u64,
+    pub kind: FrameKind,
+    pub key_len: u32,
+    pub described_len: u32,
+}
+
+/// A checked frame: its header and the key and described bytes it covers.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FrameView<'a> {
+    pub header: FrameHeader,
+    pub key: &'a [u8],
+    pub described: &'a [u8],
+}
+
+impl FrameHeader {
+    /// Offset of the payload from the start of the frame.
+    pub(crate) fn payload_offset(&self) -> u64 {
+        FRAME_HEADER_LEN + align64(u64::from(self.key_len) + u64::from(self.described_len))
+    }
+
+    /// The payload's length (0 unless a put).
+    pub(crate) fn payload_len(&self) -> u64 {
+        match self.kind {
+            FrameKind::Put { payload_len, .. } => payload_len,
+            FrameKind::Delete | FrameKind::Commit { .. } => 0,
+        }
+    }
+
+    /// Total frame length: header, padded key and described bytes, padded payload.
+    pub(crate) fn frame_len(&self) -> u64 {
+        self.payload_offset() + align64(self.payload_len())
+    }
+
+    fn words(&self) -> (u8, u8, u64, u32) {
+        match self.kind {
+            FrameKind::Put {
+                codec,
+                payload_len,
+                checksum,
+            } => (KIND_PUT, codec.tag(), payload_len, checksum.0),
+            FrameKind::Delete => (KIND_DELETE, 0, 0, 0),
+            FrameKind::Commit { first_seq, changes } => (KIND_COMMIT, 0, first_seq, changes),
+        }
+    }
+
+    /// The header, key and described bytes, padded: everything before the payload.
+    pub(crate) fn encode(&self, key: &[u8], described: &[u8]) -> Vec<u8> {
+        let (kind, codec, word, small) = self.words();
+        let mut out = Vec::with_capacity(self.payload_offset() as usize);
+        out.extend_from_slice(&FRAME_MAGIC);
+        out.extend_from_slice(&[kind, codec, 0, 0]);
+        out.extend_from_slice(&self.seq.to_le_bytes());
+        out.extend_from_slice(&word.to_le_bytes());
+        out.extend_from_slice(&small.to_le_bytes());
+        out.extend_from_slice(&self.key_len.to_le_bytes());
+        out.extend_from_slice(&self.described_len.to_le_bytes());
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(&out);
+        crc.update(key);
+        crc.update(described);
+        out.extend_from_slice(&crc.finalize().to_le_bytes());
+        out.resize(FRAME_HEADER_LEN as usize, 0);
+        out.extend_from_slice(key);
+        out.extend_from_slice(described);
+        out.resize(self.payload_offset() as usize, 0);
+        out
+    }
+
+    fn decode_kind(head: &[u8; 40]) -> Result<FrameKind, &'static str> {
+        let word = u64::from_le_bytes(field(head, 16));
+        let small = u32::from_le_bytes(field(head, 24));
+        match head[4] {
+            KIND_PUT => Ok(FrameKind::Put {
+                codec: Codec::from_tag(head[5]).ok_or("frame has an unknown codec tag")?,
+                payload_len: word,
+                checksum: Checksum(small),
+            }),
+            KIND_DELETE => Ok(FrameKind::Delete),
+            KIND_COMMIT => Ok(FrameKind::Commit {
+                first_seq: word,
+                changes: small,
+            }),
+            _ => Err("frame has an unknown kind"),
+        }
+    }
+}
+
+fn field<const N: usize>(head: &[u8; 40], at: usize) -> [u8; N] {
+    let mut out = [0u8; N];
+    out.copy_from_slice(&head[at..at + N]);
+    out
+}
+
+/// Parses and checks the frame at the start of `bytes` (header, key and
+/// described bytes; not the payload). `Err` says what is wrong.
+pub(crate) fn decode_frame(bytes: &[u8]) -> Result<FrameView<'_>, &'static str> {
+    let head: &[u8; 40] = bytes
+        .first_chunk::<40>()
+        .ok_or("frame header is truncated")?;
+    if head[..4] != FRAME_MAGIC {
+        return Err("frame magic is missing");
+    }
+    let key_len = u32::from_le_bytes(field(head, 28));
+    let described_len = u32::from_le_bytes(field(head, 32));
+    let key_start = FRAME_HEADER_LEN as usize;
+    let key_end = key_start
+        .checked_add(key_len as usize)
+        .ok_or("frame key is too long")?;
+    let end = key_end
+        .checked_add(described_len as usize)
+        .ok_or("frame metadata is too long")?;
+    let covered = bytes.get(key_start..end).ok_or("frame key is truncated")?;
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(&head[..CRC_COVERS]);
+    crc.update(covered);
+    if crc.finalize() != u32::from_le_bytes(field(head, CRC_COVERS)) {
+        return Err("frame header fails its checksum");
+    }
+    let header = FrameHeader {
+        seq: u64::from_le_bytes(field(head, 8)),
+        kind: FrameHeader::decode_kind(head)?,
+        key_len,
+        described_len,
+    };
+    let (key, described) = covered.split_at(key_len as usize);
+    Ok(FrameView {
+        header,
+        key,
+        described,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn kind_strategy() -> impl Strategy<Value = FrameKind> {
+        prop_oneof![
+            (0u8..3, any::<u64>(), any::<u32>()).prop_map(|(tag, payload_len, crc)| {
+                FrameKind::Put {
+                    codec: Codec::from_tag(tag).expect("known tag"),
+                    payload_len,
+                    checksum: Checksum(crc),
+                }
+            }),
+            Just(FrameKind::Delete),
+            (any::<u64>(), any::<u32>())
+                .prop_map(|(first_seq, changes)| FrameKind::Commit { first_seq, changes }),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn round_trips_and_aligns(seq in any::<u64>(), kind in kind_strategy(),
+                                  key in prop::collection::vec(any::<u8>(), 0..100),
+                                  described in prop::collection::vec(any::<u8>(), 0..100)) {
+            let header = FrameHeader { seq, kind, key_len: key.len() as u32, described_len: described.len() as u32 };
+            let bytes = header.encode(&key, &described);
+            prop_assert_eq!(bytes.len() as u64, header.payload_offset());
+            prop_assert_eq!(bytes.len() % 64, 0);
+            let view = decode_frame(&bytes).expect("valid");
+            prop_assert_eq!(view.header, header);
+            prop_assert_eq!(view.key, &key[..]);
+            prop_assert_eq!(view.described, &described[..]);
+        }
+
+        #[test]
+        fn any_flipped_bit_is_detected(seq in any::<u64>(), kind in kind_strategy(),
+                                       key in prop::collection::vec(any::<u8>(), 1..40),
+                                       at in any::<prop::sample::Index>(), bit in 0u8..8) {
+            let header = FrameHeader { seq, kind, key_len: key.len() as u32, described_len: 3 };
+            let mut bytes = header.encode(&key, b"abc");
+            let i = at.index(40 + key.len() + 3);
+            let i = if i < 40 { i } else { 64 + (i - 40) };
+            bytes[i] ^= 1 << bit;
+            prop_assert!(decode_frame(&bytes).is_err());
+        }
+    }
+
+    #[test]
+    fn truncated_and_zeroed_frames_are_refused() {
+        let header = FrameHeader {
+            seq: 9,
+            kind: FrameKind::Delete,
+            key_len: 2,
+            described_len: 0,
+        };
+        let good = header.encode(b"xy", b"");
+        assert!(decode_frame(&good[..39]).is_err());
+        assert!(decode_frame(&good[..65]).is_err());
+        assert!(decode_frame(&[0u8; 128]).is_err());
+    }
+}

@@ -1,0 +1,307 @@
+//! Reading the log back: the committed batches after a position, in order.
+//!
+//! A segment is read frame by frame from its header (or from the position
+//! replay starts at) until a frame fails a check: a bad magic or crc, a
+//! frame running past the file, a sequence number that does not increase, or
+//! a payload that fails its crc32. Everything from there to the end of the
+//! segment is a torn or garbage tail. Change frames wait for their commit
+//! frame; a batch without one, or interrupted by anything else, is dropped.
+
+use std::sync::Arc;
+
+use super::{FrameHeader, FrameKind, FrameRef, decode_frame};
+use crate::record::{Checksum, Described, Location, Record};
+use crate::segment::{SEGMENT_HEADER_LEN, Segment};
+
+/// One change of a committed batch.
+pub(crate) enum Change<'a> {
+    /// `key` now holds `record`.
+    Put { key: &'a [u8], record: Record },
+    /// `key` was removed by the frame with sequence number `seq`.
+    Delete { key: &'a [u8], seq: u64 },
+}
+
+impl Change<'_> {
+    /// The key the change is about.
+    pub(crate) fn key(&self) -> &[u8] {
+        match self {
+            Self::Put { key, .. } | Self::Delete { key, .. } => key,
+        }
+    }
+}
+
+/// What a replay found.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct LogScan {
+    /// The last frame of the last committed batch (where appends resume).
+    pub last_committed: Option<FrameRef>,
+    /// The largest sequence number of any valid frame.
+    pub max_seq: u64,
+    /// Batches applied.
+    pub batches: u64,
+    /// Batches dropped because their commit frame never came.
+    pub uncommitted: u64,
+    /// Per segment: where its valid frames end, and the file length.
+    pub ends: Vec<SegmentEnd>,
+}
+
+/// Where the valid frames of one segment end.
+#[derive(Debug, Clone)]
+pub(crate) struct SegmentEnd {
+    pub segment: u64,
+    /// Just past the last frame of a committed batch in this segment (or
+    /// where replay started in it).
+    pub committed_end: u64,
+    /// Just past the last valid frame.
+    pub valid_end: u64,
+    /// Why reading stopped before the end of the file, if it did.
+    pub stopped: Option<&'static str>,
+    /// Whether frames the index relies on are missing: the segment must not
+    /// take appends again.
+    pub damaged: bool,
+}
+
+/// The checkpoint a replay was asked to start after does not match the log.
+#[derive(Debug)]
+pub(crate) struct ReplayError(pub String);
+
+struct Pending<'a> {
+    first_seq: u64,
+    last_seq: u64,
+    changes: Vec<Change<'a>>,
+}
+
+struct Replayer<'a, F> {
+    apply: F,
+    scan: LogScan,
+    pending: Option<Pending<'a>>,
+    last_seq: u64,
+    verify_payloads: bool,
+}
+
+/// Replays every committed batch after `after` (from the log's start if
+/// `None`), calling `apply` with each batch's changes in log order.
+///
+/// `segments` are in id order. With `verify_payloads`, a put whose payload
+/// fails its crc32 ends its segment's valid log like any damaged frame.
+///
+/// # Errors
+/// [`ReplayError`] if the frame `after` names is not in the log as described.
+pub(crate) fn replay<'a>(
+    segments: &'a [Arc<Segment>],
+    after: Option<FrameRef>,
+    verify_payloads: bool,
+    apply: impl FnMut(Vec<Change<'a>>),
+) -> Result<LogScan, ReplayError> {
+    let mut replayer = Replayer {
+        apply,
+        scan: LogScan {
+            last_committed: after,
+            max_seq: after.map_or(0, |at| at.seq),
+            ..LogScan::default()
+        },
+        pending: None,
+        last_seq: after.map_or(0, |at| at.seq),
+        verify_payloads,
+    };
+    let mut previous: Option<(u64, bool)> = None;
+    for segment in segments {
+        let start = match after {
+            Some(at) if segment.id() < at.segment => continue,
+            Some(at) if segment.id() == at.segment => {
+                if !resume_frame_readable(segment, at)? {
+                    replayer.drop_pending();
+                    replayer.scan.ends.push(SegmentEnd {
+                        segment: segment.id(),
+                        committed_end: at.end,
+                        valid_end: at.end,
+                        stopped: Some(
+                            "the checkpointed frames are missing (damaged or cut segment)",
+                        ),
+                        damaged: true,
+                    });
+                    previous = None;
+                    continue;
+                }
+                at.end
+            }
+            _ => SEGMENT_HEADER_LEN,
+        };
+        let continues = previous.is_some_and(|(id, clean)| clean && id + 1 == segment.id());
+        if !continues {
+            replayer.drop_pending();
+        }
+        let end = replayer.read_segment(segment, start);
+        previous = Some((segment.id(), end.stopped.is_none()));
+        replayer.scan.ends.push(end);
+    }
+    replayer.drop_pending();
+    Ok(replayer.scan)
+}
+
+/// Whether the frame a checkpoint covers up to is still in the log: `Ok(false)`
+/// if it is unreadable (the log lost synced bytes: keep the index, whose
+/// entries into the lost part read as corrupted), an error if another frame
+/// stands there (the index belongs to another log: rebuild it).
+fn resume_frame_readable(segment: &Segment, at: FrameRef) -> Result<bool, ReplayError> {
+    let Ok(frame) = decode_frame(segment.tail(at.offset)) else {
+        return Ok(false);
+    };
+    let header = frame.header;
+    if header.seq != at.seq || at.offset + header.frame_len() != at.end {
+        return Err(ReplayError(format!(
+            "checkpoint frame at {}:{} has sequence {} (expected {})",
+            segment.id(),
+            at.offset,
+            header.seq,
+            at.seq
+        )));
+    }
+    Ok(true)
+}
+
+impl<'a, F: FnMut(Vec<Change<'a>>)> Replayer<'a, F> {
+    fn drop_pending(&mut self) {
+        if self.pending.take().is_some() {
+            self.scan.uncommitted += 1;
+        }
+    }
+
+    fn read_segment(&mut self, segment: &'a Segment, start: u64) -> SegmentEnd {
+        let len = segment.mapped_len();
+        let mut end = SegmentEnd {
+            segment: segment.id(),
+            committed_end: start,
+            valid_end: start,
+            stopped: None,
+            damaged: false,
+        };
+        let mut offset = start;
+        while offset < len {
+            match self.read_frame(segment, offset) {
+                Ok((frame_end, committed)) => {
+                    offset = frame_end;
+                    end.valid_end = frame_end;
+                    if committed {
+                        end.committed_end = frame_end;
+                    }
+                }
+                Err(reason) => {
+                    end.stopped = Some(reason);
+                    break;
+                }
+            }
+        }
+        end
+    }
+
+    /// Reads and handles the frame at `offset`; returns where it ends and
+    /// whether it committed a batch.
+    fn read_frame(
+        &mut self,
+        segment: &'a Segment,
+        offset: u64,
+    ) -> Result<(u64, bool), &'static str> {
+        let frame = decode_frame(segment.tail(offset))?;
+        let header = frame.header;
+        let end = offset
+            .checked_add(header.frame_len())
+            .filter(|&end| end <= segment.mapped_len())
+            .ok_or("frame runs past the end of the segment")?;
+        if header.seq <= self.last_seq {
+            return Err("frame's sequence number does not increase (stale bytes)");
+        }
+        let location = Location {
+            segment: segment.id(),
+            frame_offset: offset,
+        };
+        let mut committed = false;
+        let change = match header.kind {
+            FrameKind::Put {
+                codec,
+                payload_len,
+                checksum,
+            } => {
+                if self.verify_payloads {
+                    let payload = segment
+                        .bytes(offset + header.payload_offset(), payload_len)
+                        .ok_or("payload runs past the end of the segment")?;
+                    if Checksum::of(payload) != checksum {
+                        return Err("payload fails its crc32 (torn write)");
+                    }
+                }
+                let described = Described::decode(frame.described)
+                    .map_err(|_| "frame metadata does not decode")?;
+                let record = Record::new(
+                    header.seq,
+                    location,
+                    codec,
+                    payload_len,
+                    checksum,
+                    described,
+                );
+                Some(Change::Put {
+                    key: frame.key,
+                    record,
+                })
+            }
+            FrameKind::Delete => Some(Change::Delete {
+                key: frame.key,
+                seq: header.seq,
+            }),
+            FrameKind::Commit { first_seq, changes } => {
+                committed = self.commit(header, first_seq, changes);
+                None
+            }
+        };
+        self.last_seq = header.seq;
+        self.scan.max_seq = header.seq;
+        if let Some(change) = change {
+            self.push(header.seq, change);
+        } else if committed {
+            self.scan.last_committed = Some(FrameRef {
+                segment: segment.id(),
+                offset,
+                seq: header.seq,
+                end,
+            });
+        }
+        Ok((end, committed))
+    }
+
+    fn push(&mut self, seq: u64, change: Change<'a>) {
+        match &mut self.pending {
+            Some(pending) if pending.last_seq + 1 == seq => {
+                pending.last_seq = seq;
+                pending.changes.push(change);
+            }
+            _ => {
+                self.drop_pending();
+                self.pending = Some(Pending {
+                    first_seq: seq,
+                    last_seq: seq,
+                    changes: vec![change],
+                });
+            }
+        }
+    }
+
+    /// Applies the pending batch if this commit frame completes it.
+    fn commit(&mut self, header: FrameHeader, first_seq: u64, changes: u32) -> bool {
+        let complete = self.pending.as_ref().is_some_and(|p| {
+            p.first_seq == first_seq
+                && p.last_seq + 1 == header.seq
+                && p.changes.len() == changes as usize
+        });
+        if !complete {
+            self.drop_pending();
+            return false;
+        }
+        let Some(pending) = self.pending.take() else {
+            return false;
+        };
+        self.scan.batches += 1;
+        (self.apply)(pending.changes);
+        true
+    }
+}
