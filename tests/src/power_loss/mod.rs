@@ -58,6 +58,9 @@ mod recorder;
 mod rng;
 mod tree;
 
+#[cfg(test)]
+mod tests;
+
 pub use crash_image::{CrashImage, IndexChoice};
 pub use data::OpTally;
 pub use event::{Event, EventOp, OpKind, Outcome};
