@@ -47,6 +47,9 @@ pub struct Fault {
 
 impl Fault {
     /// Fails the `nth` call of `op` with `error`, writing nothing.
+    ///
+    /// # Panics
+    /// If `nth` is 0: calls count from 1.
     #[must_use]
     pub fn new(op: OpKind, nth: u64, error: FaultError) -> Self {
         assert!(nth >= 1, "calls are counted from 1");
