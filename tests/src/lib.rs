@@ -2,7 +2,10 @@
 //!
 //! The tests live in `tests/`; this library holds what they share: the index
 //! backends to run against, deterministic payloads, and a way for a test to
-//! re-run its own binary as a child process.
+//! re-run its own binary as a child process, and the [`power_loss`]
+//! simulator.
+
+pub mod power_loss;
 
 use std::process::{Command, Stdio};
 
