@@ -1,5 +1,6 @@
 //! The store behaves like a `BTreeMap<(asset, partition), bytes>` under any
-//! sequence of puts, overwrites, deletes, atomic batches, flushes and reopens,
+//! sequence of puts, overwrites, deletes, atomic batches, flushes, index
+//! rebuilds and reopens, with checkpoints after every few changes or never,
 //! on every index backend.
 
 use std::collections::BTreeMap;
@@ -15,6 +16,7 @@ enum Step {
     Batch(Vec<(usize, usize, Option<Vec<u8>>)>),
     Flush,
     Reopen,
+    RebuildIndex,
 }
 
 fn assets() -> Vec<AssetKey> {
@@ -48,6 +50,7 @@ fn step() -> impl Strategy<Value = Step> {
             .prop_map(|ops| Step::Batch(ops.into_iter().map(|((a, p), b)| (a, p, b)).collect())),
         1 => Just(Step::Flush),
         1 => Just(Step::Reopen),
+        1 => Just(Step::RebuildIndex),
     ]
 }
 
@@ -59,6 +62,7 @@ fn apply(
     step: &Step,
     kind: IndexKind,
     dir: &std::path::Path,
+    checkpoint_every: usize,
 ) {
     let (assets, partitions) = (assets(), partitions());
     let store = slot.as_ref().expect("store is open");
@@ -92,9 +96,23 @@ fn apply(
         Step::Flush => store.flush().expect("flush"),
         Step::Reopen => {
             *slot = None;
-            *slot = Some(Store::builder(dir).index(kind).open().expect("reopen"));
+            let store = open(dir, kind, checkpoint_every);
+            assert_eq!(store.recovery().index_rebuilt, None, "a clean reopen trusts the index");
+            *slot = Some(store);
+        }
+        Step::RebuildIndex => {
+            let entries = store.rebuild_index().expect("rebuild");
+            assert_eq!(entries, model.len() as u64);
         }
     }
+}
+
+fn open(dir: &std::path::Path, kind: IndexKind, checkpoint_every: usize) -> Store {
+    Store::builder(dir)
+        .index(kind)
+        .checkpoint_every(checkpoint_every)
+        .open()
+        .expect("open")
 }
 
 fn check(store: &Store, model: &Model) {
@@ -123,6 +141,9 @@ fn check(store: &Store, model: &Model) {
     let mut expected_assets: Vec<_> = model.keys().map(|(a, _)| a.clone()).collect();
     expected_assets.dedup();
     assert_eq!(store.list_assets().expect("list assets"), expected_assets);
+    let report = store.verify().expect("verify");
+    assert!(report.is_ok(), "index and log disagree: {report:?}");
+    assert_eq!(report.checked, model.len() as u64);
     let stats = store.stats().expect("stats");
     assert_eq!(stats.partitions, model.len() as u64);
     assert_eq!(
@@ -134,13 +155,14 @@ fn check(store: &Store, model: &Model) {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
     #[test]
-    fn store_matches_a_btreemap_model(steps in prop::collection::vec(step(), 1..40)) {
+    fn store_matches_a_btreemap_model(steps in prop::collection::vec(step(), 1..40),
+                                      checkpoint_every in prop_oneof![1usize..4, Just(1 << 20)]) {
         for kind in backends() {
             let dir = tempfile::tempdir().expect("tempdir");
-            let mut store = Some(Store::builder(dir.path()).index(kind).open().expect("open"));
+            let mut store = Some(open(dir.path(), kind, checkpoint_every));
             let mut model = Model::new();
             for step in &steps {
-                apply(&mut store, &mut model, step, kind, dir.path());
+                apply(&mut store, &mut model, step, kind, dir.path(), checkpoint_every);
                 check(store.as_ref().expect("store is open"), &model);
             }
         }
