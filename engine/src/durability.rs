@@ -131,4 +131,71 @@ mod tests {
             "{total} syncs for 400 commits: none was shared"
         );
     }
+
+    fn waiters_of(
+        group: &Arc<GroupCommit>,
+        poison: &Arc<Poison>,
+        n: usize,
+    ) -> Vec<std::thread::JoinHandle<Result<()>>> {
+        (0..n)
+            .map(|_| {
+                let (group, poison) = (Arc::clone(group), Arc::clone(poison));
+                std::thread::spawn(move || group.commit(&poison, Path::new("seg"), || Ok(())))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_failed_sync_poisons_and_every_waiter_gets_its_error_kind() {
+        let group = Arc::new(GroupCommit::default());
+        let poison = Arc::new(Poison::default());
+        let started = Arc::new(std::sync::Barrier::new(2));
+        let leader = {
+            let (group, poison, started) = (group.clone(), poison.clone(), started.clone());
+            std::thread::spawn(move || {
+                group.commit(&poison, Path::new("seg"), || {
+                    started.wait();
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                    Err(poison.sync_failed(
+                        "fdatasync",
+                        Path::new("seg"),
+                        std::io::Error::from_raw_os_error(5),
+                    ))
+                })
+            })
+        };
+        started.wait();
+        let followers = waiters_of(&group, &poison, 4);
+        let leader_error = leader.join().expect("leader").expect_err("sync failed");
+        assert!(
+            matches!(leader_error, crate::Error::Io { ref source, .. } if source.raw_os_error() == Some(5))
+        );
+        for follower in followers {
+            let error = follower.join().expect("follower").expect_err("poisoned");
+            let crate::Error::Io { source, .. } = error else {
+                panic!("followers get an Io error, got {error}")
+            };
+            assert_eq!(source.kind(), std::io::Error::from_raw_os_error(5).kind());
+        }
+        let syncs = AtomicU64::new(0);
+        let later = group.commit(&poison, Path::new("seg"), || {
+            syncs.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        });
+        assert!(later.is_err());
+        assert_eq!(syncs.load(Ordering::SeqCst), 0, "no sync is retried");
+        assert!(matches!(poison.check(), Err(crate::Error::Poisoned { .. })));
+    }
+
+    #[test]
+    fn a_panicking_sync_fails_its_group_and_releases_every_waiter() {
+        let group = Arc::new(GroupCommit::default());
+        let poison = Arc::new(Poison::default());
+        let outcome = group.commit(&poison, Path::new("seg"), || panic!("damaged page"));
+        let error = outcome.expect_err("a panic is an error");
+        assert!(error.to_string().contains("damaged page"), "{error}");
+        for waiter in waiters_of(&group, &poison, 4) {
+            assert!(waiter.join().expect("no waiter hangs or panics").is_err());
+        }
+    }
 }

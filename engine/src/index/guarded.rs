@@ -23,12 +23,41 @@ impl Guarded {
     }
 
     fn call<T>(&self, what: &str, f: impl FnOnce(&dyn IndexBackend) -> Result<T>) -> Result<T> {
-        catch_unwind(AssertUnwindSafe(|| f(&*self.inner))).unwrap_or_else(|panic| {
+        catch_unwind(AssertUnwindSafe(|| {
+            #[cfg(test)]
+            inject::maybe_panic();
+            f(&*self.inner)
+        }))
+        .unwrap_or_else(|panic| {
             Err(Error::Index {
                 backend: self.backend,
                 message: format!("{what} panicked: {}", panic_message(&*panic)),
             })
         })
+    }
+}
+
+/// Test-only: make the next index calls of this thread panic, as a backend
+/// reading a damaged page does.
+#[cfg(test)]
+pub(crate) mod inject {
+    use std::cell::Cell;
+
+    thread_local! {
+        static PANICS_LEFT: Cell<u32> = const { Cell::new(0) };
+    }
+
+    /// The next `calls` guarded index calls on this thread panic.
+    pub(crate) fn panic_next(calls: u32) {
+        PANICS_LEFT.with(|left| left.set(calls));
+    }
+
+    pub(super) fn maybe_panic() {
+        let left = PANICS_LEFT.with(Cell::get);
+        if left > 0 {
+            PANICS_LEFT.with(|cell| cell.set(left - 1));
+            panic!("injected index panic (a damaged page)");
+        }
     }
 }
 

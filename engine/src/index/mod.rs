@@ -12,6 +12,8 @@ mod guarded;
 mod redb_backend;
 mod sled_backend;
 
+#[cfg(test)]
+pub(crate) use guarded::inject;
 pub(crate) use guarded::{EmptyIndex, Guarded, panic_message};
 
 use std::fmt;

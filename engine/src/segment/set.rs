@@ -3,11 +3,13 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use super::file::{OpenFailure, SEGMENT_HEADER_LEN, Segment, TEMP_SUFFIX};
 use crate::error::{Error, Result};
+use crate::index::panic_message;
 use crate::io::FileIo;
 use crate::log::{FrameHeader, FrameKind, FrameRef, LogScan, align64};
 use crate::poison::Poison;
@@ -253,8 +255,9 @@ impl SegmentSet {
 
     /// Appends a batch: its change frames, then its commit frame. Frames of
     /// a batch are contiguous in the log (appends are serialized). On error
-    /// nothing of the batch counts: the head is rewound and the bytes written
-    /// are garbage that later appends overwrite.
+    /// (or a panic, which becomes an error) nothing of the batch counts: the
+    /// head is rewound and the bytes written are garbage that later appends
+    /// overwrite.
     pub(crate) fn append_batch(&self, changes: &[ChangeFrame<'_>]) -> Result<AppendedBatch> {
         let mut writer = lock(&self.writer);
         let previous = writer.last_frame;
@@ -265,7 +268,15 @@ impl SegmentSet {
             buffer: Vec::new(),
             buffer_at: 0,
         };
-        match appender.batch(changes) {
+        let outcome =
+            catch_unwind(AssertUnwindSafe(|| appender.batch(changes))).unwrap_or_else(|panic| {
+                Err(Error::io(
+                    "append",
+                    &self.dir,
+                    std::io::Error::other(format!("append panicked: {}", panic_message(&*panic))),
+                ))
+            });
+        match outcome {
             Ok((batch, commit)) => {
                 writer.last_frame = Some(commit);
                 lock(&self.in_flight).insert(batch.first_seq, previous);

@@ -8,6 +8,8 @@ mod overlay;
 mod read;
 mod recovery;
 mod stats;
+#[cfg(test)]
+mod tests;
 mod verify;
 mod view;
 mod write;
