@@ -90,6 +90,18 @@ fn materialize_then_read_every_partition_back_with_the_cli() {
 
     let verify = stdout(&tessera(&store, &["verify"]));
     assert!(verify.contains("every checksum matches"), "{verify}");
+    std::fs::remove_dir_all(store.join("index")).expect("lose the index");
+    let repair = stdout(&tessera(&store, &["repair"]));
+    assert!(
+        repair.contains("the open rebuilt the index: the index directory is missing"),
+        "{repair}"
+    );
+    assert!(
+        repair.contains("index rebuilt from the segments"),
+        "{repair}"
+    );
+    let verify = stdout(&tessera(&store, &["verify"]));
+    assert!(verify.contains("the index agrees with the log"), "{verify}");
     let stats = stdout(&tessera(&store, &["stats"]));
     assert!(stats.contains("segments"), "{stats}");
 }

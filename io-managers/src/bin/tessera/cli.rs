@@ -63,8 +63,10 @@ pub(crate) enum Command {
         /// The file to write.
         file: PathBuf,
     },
-    /// Recompute every payload's checksum.
+    /// Recompute every payload's checksum and check the index against the log.
     Verify,
+    /// Rebuild the index from the segments (the log), reporting what the open repaired.
+    Repair,
     /// Counts and sizes of the store.
     Stats,
 }

@@ -1,4 +1,4 @@
-//! `assets`, `partitions`, `show`, `verify` and `stats`.
+//! `assets`, `partitions`, `show`, `verify`, `repair` and `stats`.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -150,12 +150,54 @@ pub(super) fn verify(store: &Store) -> CommandResult {
     for damaged in &report.damaged {
         outln!("damaged: {}", damaged.error);
     }
+    for mismatch in &report.index_mismatches {
+        outln!(
+            "index: {} {}: {}",
+            mismatch
+                .asset
+                .as_ref()
+                .map_or_else(|| "?".to_owned(), ToString::to_string),
+            mismatch
+                .partition
+                .as_ref()
+                .map_or_else(|| "?".to_owned(), ToString::to_string),
+            mismatch.problem
+        );
+    }
+    for segment in &report.quarantined {
+        outln!(
+            "quarantined: {}: {}",
+            segment.path.display(),
+            segment.reason
+        );
+    }
+    for stray in &report.stray_files {
+        outln!("stray file (ignored): {}", stray.display());
+    }
     Ok(if report.is_ok() {
-        outln!("every checksum matches");
+        outln!("every checksum matches and the index agrees with the log");
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     })
+}
+
+pub(super) fn repair(store: &Store) -> CommandResult {
+    let recovery = store.recovery();
+    if let Some(rebuilt) = &recovery.index_rebuilt {
+        outln!("the open rebuilt the index: {}", rebuilt.reason);
+    }
+    if let Some(tail) = &recovery.cut_tail {
+        outln!(
+            "cut the tail of {} at byte {}: {}",
+            tail.path.display(),
+            tail.offset,
+            tail.reason
+        );
+    }
+    let entries = store.rebuild_index()?;
+    outln!("index rebuilt from the segments: {entries} entries");
+    Ok(ExitCode::SUCCESS)
 }
 
 pub(super) fn stats(store: &Store) -> CommandResult {

@@ -55,6 +55,7 @@ pub(crate) fn run(cli: Cli) -> CommandResult {
             )
         }
         Command::Verify => inspect::verify(&*open_existing(store)?),
+        Command::Repair => inspect::repair(&*open_existing(store)?),
         Command::Stats => inspect::stats(&*open_existing(store)?),
     }
 }
