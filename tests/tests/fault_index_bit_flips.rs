@@ -16,7 +16,7 @@ const SEEDS: u64 = 200;
 const PARTITIONS: u64 = 30;
 
 fn asset(n: u64) -> AssetKey {
-    AssetKey::new(["flips", if n % 2 == 0 { "even" } else { "odd" }]).expect("valid asset")
+    AssetKey::new(["flips", if n.is_multiple_of(2) { "even" } else { "odd" }]).expect("valid asset")
 }
 
 fn partition(n: u64) -> PartitionKey {
@@ -33,7 +33,7 @@ fn populate(dir: &Path, kind: IndexKind) {
     let store = Store::builder(dir).index(kind).open().expect("create");
     for n in 0..PARTITIONS {
         let mut p = Payload::raw(payload(n));
-        if n % 3 == 0 {
+        if n.is_multiple_of(3) {
             p = p
                 .with_data_version(format!("v{n}"))
                 .with_metadata("n", n.to_string());
@@ -110,7 +110,7 @@ fn reopen_and_read(dir: &Path, kind: IndexKind, what: &str) -> bool {
                     *blob == *payload(n),
                     "{what}: partition {n} reads other bytes"
                 );
-                if n % 3 == 0 {
+                if n.is_multiple_of(3) {
                     assert_eq!(
                         blob.meta().data_version.as_deref(),
                         Some(format!("v{n}").as_str()),
