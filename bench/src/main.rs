@@ -31,6 +31,17 @@ use crate::machine::Machine;
 use crate::plan::Plan;
 use crate::report::{Row, chart, json, table};
 
+/// The workloads `--only` can name, in the order they run.
+const WORKLOADS: [&str; 7] = [
+    "io",
+    "scale",
+    "concurrency",
+    "recovery",
+    "memory",
+    "partitions",
+    "executor",
+];
+
 /// Command-line options.
 #[derive(Debug, Parser)]
 #[command(version, about = "Tessera against its baselines, in one run")]
@@ -44,6 +55,11 @@ struct Args {
     /// The JSON written by `bench/dagster/run.sh` (Dagster's own figures).
     #[arg(long)]
     dagster_json: Option<PathBuf>,
+    /// Runs only these workloads (comma-separated: io, scale, concurrency,
+    /// recovery, memory, partitions, executor); the files written get an
+    /// `-only-<names>` suffix.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
     /// Where stores are created (a fresh temporary directory inside it).
     #[arg(long, default_value_os_t = std::env::temp_dir())]
     data_dir: PathBuf,
@@ -56,6 +72,9 @@ fn main() -> Result<()> {
     {
         return workloads::memory::probe(system, std::path::Path::new(dir));
     }
+    if argv.get(1).map(String::as_str) == Some(workloads::recovery::PROBE) {
+        return workloads::recovery::probe(&argv[2..]);
+    }
     let args = Args::parse();
     let plan = Plan::new(args.quick);
     let started = chrono::Utc::now();
@@ -66,17 +85,43 @@ fn main() -> Result<()> {
     let (dagster, dagster_status) = load_dagster(args.dagster_json.as_deref());
     eprintln!("{dagster_status}");
 
-    let (mut rows, figures) = workloads::io::run(&plan, root.path())?;
-    if let Some(d) = &dagster {
-        rows.extend(workloads::io_targets::dagster_rows(d, &plan.sizes));
+    for name in &args.only {
+        if !WORKLOADS.contains(&name.as_str()) {
+            return Err(format!("unknown workload {name:?} (known: {WORKLOADS:?})").into());
+        }
     }
-    let mut targets = workloads::io_targets::rows(&figures, &plan.sizes, dagster.as_ref());
-    rows.extend(workloads::scale::run(&plan, root.path())?);
-    rows.extend(workloads::concurrency::run(&plan, root.path())?);
-    rows.extend(workloads::memory::run(&plan, root.path())?);
-    rows.extend(workloads::partitions::run(&plan)?);
-    rows.extend(workloads::executor::run(&plan, root.path())?);
+    let wanted = |name: &str| args.only.is_empty() || args.only.iter().any(|o| o == name);
+    let mut rows = Vec::new();
+    let mut targets = Vec::new();
+    if wanted("io") {
+        let (io_rows, figures) = workloads::io::run(&plan, root.path())?;
+        rows = io_rows;
+        if let Some(d) = &dagster {
+            rows.extend(workloads::io_targets::dagster_rows(d, &plan.sizes));
+        }
+        targets = workloads::io_targets::rows(&figures, &plan.sizes, dagster.as_ref());
+    }
+    if wanted("scale") {
+        rows.extend(workloads::scale::run(&plan, root.path())?);
+    }
+    if wanted("concurrency") {
+        rows.extend(workloads::concurrency::run(&plan, root.path())?);
+    }
+    if wanted("recovery") {
+        rows.extend(workloads::recovery::run(&plan, root.path())?);
+    }
+    if wanted("memory") {
+        rows.extend(workloads::memory::run(&plan, root.path())?);
+    }
+    if wanted("partitions") {
+        rows.extend(workloads::partitions::run(&plan)?);
+    }
+    if wanted("executor") {
+        rows.extend(workloads::executor::run(&plan, root.path())?);
+    }
     rows.append(&mut targets);
+    let leaders = workloads::recovery::leaders(&rows);
+    rows.extend(leaders);
 
     print_summary(&machine, &plan, &dagster_status, &rows);
     let stem = started.format("%Y-%m-%d").to_string();
@@ -85,6 +130,12 @@ fn main() -> Result<()> {
     } else {
         stem
     };
+    let suffix = if args.only.is_empty() {
+        String::new()
+    } else {
+        format!("-only-{}", args.only.join("-"))
+    };
+    let stem = format!("{stem}{suffix}");
     let report = json::RunReport {
         date: started.to_rfc3339(),
         command: std::env::args().collect::<Vec<_>>().join(" "),
@@ -95,11 +146,10 @@ fn main() -> Result<()> {
         rows: &rows,
     };
     let path = json::write(&args.out, &stem, &report)?;
-    let svg = args.out.join(if plan.quick {
-        "throughput-quick.svg"
-    } else {
-        "throughput.svg"
-    });
+    let svg = args.out.join(format!(
+        "throughput{}{suffix}.svg",
+        if plan.quick { "-quick" } else { "" }
+    ));
     chart::draw(&rows, &svg)?;
     std::fs::write(args.out.join(format!("{stem}.md")), table::markdown(&rows))?;
     println!("\nwrote {} and {}", path.display(), svg.display());

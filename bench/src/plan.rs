@@ -25,6 +25,13 @@ pub struct Plan {
     pub concurrency_secs: f64,
     /// Size of the Arrow partition read by the memory workload.
     pub memory_bytes: usize,
+    /// 1 KiB partitions per run of the recovery workload's `Buffered` writes.
+    pub buffered_1k_count: usize,
+    /// Bytes of log (64 KiB puts) left after the last checkpoint before the
+    /// recovery workload's timed open.
+    pub crash_log_bytes: usize,
+    /// Partitions (100-byte payloads) of the recovery workload's index rebuild.
+    pub rebuild_partitions: usize,
 }
 
 impl Plan {
@@ -40,6 +47,9 @@ impl Plan {
                 point_reads: 1_000,
                 concurrency_secs: 0.3,
                 memory_bytes: 64 * MIB,
+                buffered_1k_count: 8 * 1024,
+                crash_log_bytes: 64 * MIB,
+                rebuild_partitions: 10_000,
             }
         } else {
             Self {
@@ -50,6 +60,9 @@ impl Plan {
                 point_reads: 10_000,
                 concurrency_secs: 1.0,
                 memory_bytes: 1 << 30,
+                buffered_1k_count: 64 * 1024,
+                crash_log_bytes: GIB,
+                rebuild_partitions: 1_000_000,
             }
         }
     }

@@ -8,4 +8,5 @@ pub mod io;
 pub mod io_targets;
 pub mod memory;
 pub mod partitions;
+pub mod recovery;
 pub mod scale;
