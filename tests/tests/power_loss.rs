@@ -24,7 +24,9 @@
 //!
 //! A default run simulates at least [`MIN_CRASHES_TOTAL`] crashes over the
 //! workload tests; `TESSERA_POWER_LOSS_SCALE` (an integer, default 1)
-//! multiplies the seeds and random crash points for a longer run.
+//! multiplies the seeds and random crash points for a longer run. Crash
+//! images live in `/dev/shm` when it exists: the stores opened on them sync
+//! for real, and on a disk those syncs would dominate the run time.
 
 use std::collections::{BTreeSet, HashMap};
 use std::hash::{DefaultHasher, Hasher};
