@@ -1,9 +1,11 @@
 //! Tessera's storage engine: an embedded store of zero-copy blobs addressed by
 //! `(asset key path, partition key)`.
 //!
-//! Payloads live in append-only, memory-mapped segment files, each 64-byte
-//! aligned; an ordered index (sled by default, redb with the `redb` feature)
-//! maps keys to them. A read returns a [`Blob`] that borrows the mapped bytes:
+//! The segment files are the log and the source of truth: every change is a
+//! frame, appended, memory-mapped, every payload 64-byte aligned. An ordered
+//! index (redb by default, sled beside it) is a checkpointed cache of the log,
+//! checked at open and rebuilt from the segments when damaged. A read returns
+//! a [`Blob`] that borrows the mapped bytes:
 //! rkyv archives are validated and used in place ([`Blob::rkyv`]), Arrow record
 //! batches are decoded with every buffer pointing into the mapping
 //! ([`Blob::arrow`]). Every payload carries a crc32; a damaged one is reported

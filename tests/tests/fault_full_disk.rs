@@ -1,14 +1,16 @@
 //! A real full disk never corrupts the store: writing `Buffered` then
 //! `Immediate` puts until the file system refuses, the refused write returns a
-//! typed error (`Error::Io` with `ENOSPC`/`EFBIG`, or `Error::Index` when the
-//! index's files hit the limit), is invisible to readers, and once space is back a reopen reads
-//! every acknowledged write exactly.
+//! typed error (`Error::Io` with `ENOSPC`/`EFBIG`), is invisible to readers,
+//! and once space is back a reopen reads every acknowledged write exactly.
+//! (When only the index's files hit the limit, writes go on: they are in the
+//! log, and the failed checkpoint is logged and retried later.)
 //!
 //! As root the store lives on a 4 MiB tmpfs (unmounted by a guard, also on
-//! panic), with a ballast file removed before the reopen. Otherwise (or with
-//! `TESSERA_FULL_DISK_ULIMIT=1`) a child process runs the workload under
-//! `trap "" XFSZ; ulimit -f N`, so writes past the limit fail with `EFBIG`.
-//! The mode that ran is printed; both assert the same contract.
+//! panic), with a ballast file removed before the reopen. A second test (and
+//! the only one when not root) runs a child process under
+//! `trap "" XFSZ; ulimit -f 4096`: segments are preallocated, so a per-file
+//! limit refuses the write whose payload needs a segment larger than 4 MiB,
+//! with `EFBIG`. The mode that ran is printed; both assert the same contract.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -43,7 +45,9 @@ fn backend_named(name: &str) -> IndexKind {
 /// Puts until one fails (Buffered first, then Immediate); returns the
 /// acknowledged numbers and the refused one. Asserts the error is typed and
 /// the refused write invisible.
-fn fill(dir: &Path, kind: IndexKind) -> (Vec<u64>, u64) {
+/// Writes until one write is refused; with `oversized_at`, that write
+/// carries a payload larger than the file-size limit of the `ulimit` mode.
+fn fill(dir: &Path, kind: IndexKind, oversized_at: Option<u64>) -> (Vec<u64>, u64) {
     let store = Store::builder(dir)
         .index(kind)
         .segment_capacity(1 << 20)
@@ -57,7 +61,11 @@ fn fill(dir: &Path, kind: IndexKind) -> (Vec<u64>, u64) {
             Durability::Immediate
         };
         let mut batch = WriteBatch::new().durability(durability);
-        batch.put(&asset(), &partition(n), payload(n));
+        if oversized_at == Some(n) {
+            batch.put(&asset(), &partition(n), vec![7u8; OVERSIZED]);
+        } else {
+            batch.put(&asset(), &partition(n), payload(n));
+        }
         match store.write(batch) {
             Ok(()) => acked.push(n),
             Err(error) => {
@@ -119,10 +127,17 @@ fn full_disk_child() {
     let (Ok(dir), Ok(backend)) = (std::env::var(CHILD_DIR), std::env::var(CHILD_BACKEND)) else {
         return;
     };
-    let (acked, refused) = fill(Path::new(&dir), backend_named(&backend));
+    let (acked, refused) = fill(Path::new(&dir), backend_named(&backend), Some(OVERSIZED_AT));
     let list: Vec<String> = acked.iter().map(u64::to_string).collect();
     println!("RESULT {refused} {}", list.join(" "));
 }
+
+/// The `ulimit -f` mode's limit on any one file (in 1 KiB blocks: 4 MiB).
+const FILE_SIZE_LIMIT_BLOCKS: u64 = 4096;
+/// A payload larger than that limit: its segment cannot be created.
+const OVERSIZED: usize = 6 << 20;
+/// Which write of the `ulimit` mode carries it.
+const OVERSIZED_AT: u64 = 50;
 
 fn running_as_root() -> bool {
     Command::new("id")
@@ -148,7 +163,6 @@ fn a_full_disk_refuses_writes_cleanly() {
 
 /// The `ulimit -f` mode even as root.
 #[test]
-#[ignore = "engine bug: the sled file hits EFBIG in the automatic checkpoint inside Store::write; the write returns Err(Index) but its batch is published and visible"]
 fn a_file_size_limit_refuses_writes_cleanly() {
     full_disk(true);
 }
@@ -161,7 +175,7 @@ fn full_disk(ulimit_mode: bool) {
             let exe = std::env::current_exe().expect("test executable");
             let output = Command::new("sh")
                 .arg("-c")
-                .arg(r#"trap "" XFSZ; ulimit -f 8192 && exec "$0" --exact full_disk_child --nocapture --test-threads=1"#)
+                .arg(format!(r#"trap "" XFSZ; ulimit -f {FILE_SIZE_LIMIT_BLOCKS} && exec "$0" --exact full_disk_child --nocapture --test-threads=1"#))
                 .arg(&exe)
                 .env(CHILD_DIR, dir.path())
                 .env(CHILD_BACKEND, kind.name())
@@ -193,7 +207,7 @@ fn full_disk(ulimit_mode: bool) {
             let ballast = dir.path().join("ballast");
             std::fs::write(&ballast, vec![1u8; 1 << 20]).expect("ballast");
             let store_dir = dir.path().join("store");
-            let (acked, refused) = fill(&store_dir, kind);
+            let (acked, refused) = fill(&store_dir, kind, None);
             assert!(!acked.is_empty(), "{kind:?}: nothing fit");
             std::fs::remove_file(&ballast).expect("free space");
             check_reopened(&store_dir, kind, &acked, refused);

@@ -439,7 +439,6 @@ fn concurrent_immediate_puts_when_a_sync_fails() {
 /// `Store::write`, `checkpoint_every(4)`) fails its segment sync. The put must
 /// not return `Err` and still be visible (and survive a reopen).
 #[test]
-#[ignore = "engine bug: Store::write publishes the batch, then returns the error of maybe_checkpoint (a failed sync in the checkpoint): Err(Io) but the write is visible and durable"]
 fn a_write_whose_checkpoint_fails_is_invisible() {
     for kind in backends() {
         let root = tempfile::tempdir().expect("tempdir");

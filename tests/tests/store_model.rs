@@ -97,7 +97,11 @@ fn apply(
         Step::Reopen => {
             *slot = None;
             let store = open(dir, kind, checkpoint_every);
-            assert_eq!(store.recovery().index_rebuilt, None, "a clean reopen trusts the index");
+            assert_eq!(
+                store.recovery().index_rebuilt,
+                None,
+                "a clean reopen trusts the index"
+            );
             *slot = Some(store);
         }
         Step::RebuildIndex => {

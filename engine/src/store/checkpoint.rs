@@ -10,6 +10,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, MutexGuard, PoisonError};
 
 use super::overlay::OverlayEntry;
@@ -78,15 +79,29 @@ impl Inner {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Runs a checkpoint if enough changes wait and none is running.
+    /// Runs a checkpoint if enough changes wait and none is running. After
+    /// a failed checkpoint the next try waits until the overlay has doubled,
+    /// so a broken index does not cost every write a failing checkpoint.
     pub(super) fn maybe_checkpoint(&self) -> Result<()> {
-        if self.overlay.len() < self.checkpoint_every {
+        let waiting = self.overlay.len();
+        if waiting
+            < self
+                .checkpoint_every
+                .max(self.retry_checkpoint_at.load(Ordering::Relaxed))
+        {
             return Ok(());
         }
         let Ok(current) = self.checkpoint.try_lock() else {
             return Ok(());
         };
-        self.checkpoint_locked(current)
+        let outcome = self.checkpoint_locked(current);
+        let retry_at = if outcome.is_ok() {
+            0
+        } else {
+            waiting.saturating_mul(2)
+        };
+        self.retry_checkpoint_at.store(retry_at, Ordering::Relaxed);
+        outcome
     }
 
     /// Writes the published changes into the index (see the module docs).

@@ -15,6 +15,7 @@ mod view;
 mod write;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex, RwLock};
 
 pub use builder::{
@@ -60,6 +61,8 @@ struct Inner {
     verify_checksums: bool,
     read_only: bool,
     checkpoint_every: usize,
+    /// After a failed automatic checkpoint: the overlay size to retry at.
+    retry_checkpoint_at: AtomicUsize,
     broken: Option<BrokenOrdering>,
     segment_sync: GroupCommit,
     /// The index's checkpoint record; held while a checkpoint runs.

@@ -9,6 +9,7 @@
 
 use std::ops::Bound;
 use std::path::Path;
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex, RwLock};
 
 use super::builder::StoreBuilder;
@@ -51,8 +52,8 @@ pub(super) fn open(builder: StoreBuilder) -> Result<Store> {
     )?;
     let overlay = Overlay::default();
     let recovered = recover_index(&dir, builder.index, &segments, &overlay, &poison)?;
-    segments.resume(&recovered.scan, recovered.checkpoint.next_segment, true)?;
     let recovery = report(&recovered, &segments);
+    segments.resume(&recovered.scan, recovered.checkpoint.next_segment, true)?;
     log_repairs(&dir, &recovery);
     let inner = Inner {
         dir,
@@ -66,6 +67,7 @@ pub(super) fn open(builder: StoreBuilder) -> Result<Store> {
         verify_checksums: builder.verify_checksums,
         read_only: false,
         checkpoint_every: builder.checkpoint_every,
+        retry_checkpoint_at: AtomicUsize::new(0),
         broken: builder.broken,
         segment_sync: GroupCommit::default(),
         checkpoint: Mutex::new(recovered.checkpoint),
@@ -112,6 +114,7 @@ fn open_read_only(builder: StoreBuilder) -> Result<Store> {
         verify_checksums: builder.verify_checksums,
         read_only: true,
         checkpoint_every: usize::MAX,
+        retry_checkpoint_at: AtomicUsize::new(0),
         broken: None,
         segment_sync: GroupCommit::default(),
         checkpoint: Mutex::new(Checkpoint::default()),

@@ -100,7 +100,14 @@ impl Store {
         }
         inner.segments.finish(appended.first_seq);
         synced?;
-        inner.maybe_checkpoint()
+        if let Err(error) = inner.maybe_checkpoint() {
+            log::warn!(
+                "{}: a checkpoint after a write failed (the write itself is in the log and \
+                 the next open replays it): {error}",
+                inner.dir.display()
+            );
+        }
+        Ok(())
     }
 }
 
