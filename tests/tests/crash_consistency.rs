@@ -268,11 +268,24 @@ struct Reported {
 }
 
 impl Reported {
-    fn acknowledged(&self) -> usize {
-        self.puts.len()
-            + self.hot_acked.len()
-            + self.deletes_acked.len()
-            + self.batches.values().filter(|(_, acked)| *acked).count()
+    /// Counts of acknowledged changes by kind, for the test's output.
+    fn add_counts(&self, counts: &mut BTreeMap<&'static str, usize>) {
+        for kind in self.puts.values() {
+            *counts.entry(kind).or_default() += 1;
+        }
+        *counts.entry("hot/bhot slots").or_default() += self.hot_acked.len();
+        *counts.entry("del").or_default() += self.deletes_acked.len();
+        *counts.entry("del unacknowledged").or_default() +=
+            self.deletes_tried.len() - self.deletes_acked.len();
+        for &(_, acked) in self.batches.values() {
+            *counts
+                .entry(if acked {
+                    "batch"
+                } else {
+                    "batch unacknowledged"
+                })
+                .or_default() += 1;
+        }
     }
 
     fn take(&mut self, line: &str) {
@@ -443,14 +456,26 @@ fn check_after_crash(dir: &Path, kind: IndexKind, reported: &Reported) -> Vec<St
     violations
 }
 
-/// Kills `kills` children (three runs a store, backends taking turns), checks
-/// after each, and returns the violations with the number of acknowledged
-/// changes.
-fn kill_and_check(kills: u64, broken: Option<&str>, stop_at_first: bool) -> (Vec<String>, usize) {
+/// What [`kill_and_check`] saw.
+struct Outcome {
+    violations: Vec<String>,
+    /// Acknowledged changes by kind, over every store.
+    counts: BTreeMap<&'static str, usize>,
+    /// Child runs killed (three a store).
+    runs: u64,
+}
+
+/// Kills children `kills` times three (three runs a store, backends taking
+/// turns), checks after each run, and collects the violations; with
+/// `stop_at_first`, returns at the first check that finds one.
+fn kill_and_check(kills: u64, broken: Option<&str>, stop_at_first: bool) -> Outcome {
     let backends = backends();
     let mut seed: u64 = 0x5EED;
-    let mut acknowledged = 0;
-    let mut violations = Vec::new();
+    let mut outcome = Outcome {
+        violations: Vec::new(),
+        counts: BTreeMap::new(),
+        runs: 0,
+    };
     for kill in 0..kills {
         let kind = backends[(kill as usize) % backends.len()];
         let dir = tempfile::tempdir().expect("tempdir");
@@ -462,19 +487,22 @@ fn kill_and_check(kills: u64, broken: Option<&str>, stop_at_first: bool) -> (Vec
             let after = Duration::from_millis(20 + (seed >> 33) % 120);
             let start = (kill * 3 + round) * RUN_SPAN;
             run_child_and_kill(dir.path(), start, kind.name(), broken, after, &mut reported);
+            outcome.runs += 1;
             let found = check_after_crash(dir.path(), kind, &reported);
-            violations.extend(
+            let stop = stop_at_first && !found.is_empty();
+            outcome.violations.extend(
                 found
                     .into_iter()
                     .map(|v| format!("kill {kill} round {round} ({}): {v}", kind.name())),
             );
-            if stop_at_first && !violations.is_empty() {
-                return (violations, acknowledged + reported.acknowledged());
+            if stop {
+                reported.add_counts(&mut outcome.counts);
+                return outcome;
             }
         }
-        acknowledged += reported.acknowledged();
+        reported.add_counts(&mut outcome.counts);
     }
-    (violations, acknowledged)
+    outcome
 }
 
 #[test]
@@ -483,30 +511,47 @@ fn acknowledged_writes_survive_sigkill() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(50);
-    let (violations, acknowledged) = kill_and_check(kills, None, false);
+    let outcome = kill_and_check(kills, None, false);
+    eprintln!(
+        "{} child runs killed; acknowledged: {:?}",
+        outcome.runs, outcome.counts
+    );
     assert!(
-        violations.is_empty(),
+        outcome.violations.is_empty(),
         "{} violations:\n{}",
-        violations.len(),
-        violations.join("\n")
+        outcome.violations.len(),
+        outcome.violations.join("\n")
     );
-    assert!(
-        acknowledged as u64 >= kills,
-        "the children acknowledged only {acknowledged} changes"
-    );
+    if kills > 0 {
+        for kind in ["cold", "buf", "hot/bhot slots", "del", "batch"] {
+            assert!(
+                outcome.counts.get(kind).copied().unwrap_or(0) > 0,
+                "the children acknowledged no {kind} change: {:?}",
+                outcome.counts
+            );
+        }
+    }
 }
 
 /// The check is not vacuous: a child that acknowledges `Buffered` puts it has
 /// not written (yet, or ever) is caught losing one within a few kills.
 #[test]
 fn the_check_catches_lost_acknowledged_writes() {
+    const KILLS: u64 = 10;
     for mode in ["skip-write", "ack-before-write"] {
-        let (violations, _) = kill_and_check(10, Some(mode), true);
+        let outcome = kill_and_check(KILLS, Some(mode), true);
+        eprintln!(
+            "{mode}: caught after {} child runs: {:?}",
+            outcome.runs,
+            outcome.violations.first()
+        );
         assert!(
-            violations
+            outcome
+                .violations
                 .iter()
                 .any(|v| v.contains("acknowledged buf write") && v.contains("lost")),
-            "{mode}: no lost acknowledged write reported in 10 kills: {violations:?}"
+            "{mode}: no lost acknowledged write reported in {KILLS} kills: {:?}",
+            outcome.violations
         );
     }
 }
