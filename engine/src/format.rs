@@ -29,20 +29,29 @@ fn encode(kind: IndexKind) -> Vec<u8> {
     out
 }
 
-/// Checks `dir`'s format file against this build and `kind`, or writes it
-/// (durably) when the directory holds no store data yet.
-pub(crate) fn check_or_create(io: &dyn FileIo, dir: &Path, kind: IndexKind) -> Result<()> {
+/// Checks `dir`'s format file against this build and the `requested`
+/// backend, or writes it (durably) when the directory holds no store data
+/// yet. Returns the store's backend.
+pub(crate) fn check_or_create(
+    io: &dyn FileIo,
+    dir: &Path,
+    requested: Option<IndexKind>,
+) -> Result<IndexKind> {
     match read(dir)? {
-        Some(bytes) => check(&dir.join(FORMAT_FILE), &bytes, Some(kind)),
+        Some(bytes) => check(&dir.join(FORMAT_FILE), &bytes, requested),
         None if holds_store_data(dir) => Err(Error::MissingFormat {
             path: dir.to_path_buf(),
         }),
-        None => create(io, dir, kind),
+        None => {
+            let kind = requested.unwrap_or_default();
+            create(io, dir, kind)?;
+            Ok(kind)
+        }
     }
 }
 
-/// Checks `dir`'s format file for a read-only open: any backend will do.
-pub(crate) fn check_existing(dir: &Path) -> Result<()> {
+/// Checks `dir`'s format file for a read-only open; returns its backend.
+pub(crate) fn check_existing(dir: &Path) -> Result<IndexKind> {
     match read(dir)? {
         Some(bytes) => check(&dir.join(FORMAT_FILE), &bytes, None),
         None => Err(Error::NotAStore {
@@ -84,7 +93,7 @@ fn create(io: &dyn FileIo, dir: &Path, kind: IndexKind) -> Result<()> {
         .map_err(|e| Error::io("fsync directory", dir, e))
 }
 
-fn check(path: &Path, bytes: &[u8], kind: Option<IndexKind>) -> Result<()> {
+fn check(path: &Path, bytes: &[u8], requested: Option<IndexKind>) -> Result<IndexKind> {
     let foreign = |reason: &str| Error::ForeignFile {
         path: path.to_path_buf(),
         reason: reason.to_owned(),
@@ -111,17 +120,19 @@ fn check(path: &Path, bytes: &[u8], kind: Option<IndexKind>) -> Result<()> {
     if usize::from(body[12]) != name.len() {
         return Err(foreign("format file backend name has the wrong length"));
     }
-    let Some(kind) = kind else {
-        return Ok(());
-    };
-    if name != kind.name().as_bytes() {
-        return Err(Error::BackendMismatch {
+    let found = IndexKind::from_name(name).ok_or_else(|| Error::BackendMismatch {
+        path: path.parent().unwrap_or(path).to_path_buf(),
+        found: String::from_utf8_lossy(name).into_owned(),
+        requested: requested.unwrap_or_default().name(),
+    })?;
+    match requested {
+        Some(kind) if kind != found => Err(Error::BackendMismatch {
             path: path.parent().unwrap_or(path).to_path_buf(),
-            found: String::from_utf8_lossy(name).into_owned(),
+            found: found.name().to_owned(),
             requested: kind.name(),
-        });
+        }),
+        _ => Ok(found),
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -132,8 +143,8 @@ mod tests {
     #[test]
     fn creates_then_accepts_its_own_file() {
         let dir = tempfile::tempdir().expect("tempdir");
-        check_or_create(&OsFileIo, dir.path(), IndexKind::Sled).expect("create");
-        check_or_create(&OsFileIo, dir.path(), IndexKind::Sled).expect("check");
+        check_or_create(&OsFileIo, dir.path(), Some(IndexKind::Sled)).expect("create");
+        check_or_create(&OsFileIo, dir.path(), Some(IndexKind::Sled)).expect("check");
         check_existing(dir.path()).expect("read-only check");
     }
 
@@ -148,12 +159,12 @@ mod tests {
         bytes[len - 4..].copy_from_slice(&crc.to_le_bytes());
         std::fs::write(&path, &bytes).expect("write");
         assert!(matches!(
-            check_or_create(&OsFileIo, dir.path(), IndexKind::Sled),
+            check_or_create(&OsFileIo, dir.path(), Some(IndexKind::Sled)),
             Err(Error::UnsupportedFormat { found: 3, .. })
         ));
         std::fs::write(&path, b"hello world, not a format file").expect("write");
         assert!(matches!(
-            check_or_create(&OsFileIo, dir.path(), IndexKind::Sled),
+            check_or_create(&OsFileIo, dir.path(), Some(IndexKind::Sled)),
             Err(Error::ForeignFile { .. })
         ));
     }
@@ -164,7 +175,7 @@ mod tests {
         std::fs::create_dir(dir.path().join("segments")).expect("mkdir");
         std::fs::write(dir.path().join("segments/x"), b"x").expect("write");
         assert!(matches!(
-            check_or_create(&OsFileIo, dir.path(), IndexKind::Sled),
+            check_or_create(&OsFileIo, dir.path(), Some(IndexKind::Sled)),
             Err(Error::MissingFormat { .. })
         ));
         assert!(matches!(

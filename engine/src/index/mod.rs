@@ -70,6 +70,16 @@ impl IndexKind {
         }
     }
 
+    /// The backend a format file names, if this build has it.
+    pub(crate) fn from_name(name: &[u8]) -> Option<Self> {
+        match name {
+            b"sled" => Some(Self::Sled),
+            #[cfg(feature = "redb")]
+            b"redb" => Some(Self::Redb),
+            _ => None,
+        }
+    }
+
     pub(crate) fn open(self, dir: &Path) -> Result<Box<dyn IndexBackend>> {
         match self {
             Self::Sled => Ok(Box::new(sled_backend::SledIndex::open(dir)?)),

@@ -31,7 +31,8 @@ pub enum BrokenOrdering {
 #[must_use = "a builder does nothing until `open` is called"]
 pub struct StoreBuilder {
     pub(super) dir: PathBuf,
-    pub(super) index: IndexKind,
+    /// `None`: the store's own backend, or the default for a new store.
+    pub(super) index: Option<IndexKind>,
     pub(super) durability: Durability,
     pub(super) verify_checksums: bool,
     pub(super) segment_capacity: u64,
@@ -45,7 +46,7 @@ impl StoreBuilder {
     pub(crate) fn new(dir: &Path) -> Self {
         Self {
             dir: dir.to_path_buf(),
-            index: IndexKind::default(),
+            index: None,
             durability: Durability::default(),
             verify_checksums: true,
             segment_capacity: DEFAULT_SEGMENT_CAPACITY,
@@ -56,11 +57,12 @@ impl StoreBuilder {
         }
     }
 
-    /// The index backend (default: [`IndexKind::default`]). A store keeps
-    /// the backend it was created with; opening it with another fails with
+    /// The index backend. Unset, an existing store opens with the backend
+    /// it was created with and a new one gets [`IndexKind::default`]. A store
+    /// keeps its backend: asking for another fails with
     /// [`Error::BackendMismatch`](crate::Error::BackendMismatch).
     pub fn index(mut self, index: IndexKind) -> Self {
-        self.index = index;
+        self.index = Some(index);
         self
     }
 

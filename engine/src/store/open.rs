@@ -37,7 +37,7 @@ pub(super) fn open(builder: StoreBuilder) -> Result<Store> {
     let io = Arc::clone(&builder.io);
     create_dir(&*io, &dir)?;
     let lock = DirLock::acquire(&dir)?;
-    format::check_or_create(&*io, &dir, builder.index)?;
+    let index_kind = format::check_or_create(&*io, &dir, builder.index)?;
     let segments_dir = dir.join("segments");
     if !segments_dir.is_dir() {
         create_dir(&*io, &segments_dir)?;
@@ -51,14 +51,14 @@ pub(super) fn open(builder: StoreBuilder) -> Result<Store> {
         true,
     )?;
     let overlay = Overlay::default();
-    let recovered = recover_index(&dir, builder.index, &segments, &overlay, &poison)?;
+    let recovered = recover_index(&dir, index_kind, &segments, &overlay, &poison)?;
     let recovery = report(&recovered, &segments);
     segments.resume(&recovered.scan, recovered.checkpoint.next_segment, true)?;
     log_repairs(&dir, &recovery);
     let inner = Inner {
         dir,
         io,
-        index_kind: builder.index,
+        index_kind,
         index: RwLock::new(recovered.index),
         overlay,
         segments,
@@ -82,7 +82,7 @@ pub(super) fn open(builder: StoreBuilder) -> Result<Store> {
 
 fn open_read_only(builder: StoreBuilder) -> Result<Store> {
     let dir = builder.dir;
-    format::check_existing(&dir)?;
+    let index_kind = format::check_existing(&dir)?;
     let poison = Arc::new(Poison::default());
     let segments = SegmentSet::open(
         &dir.join("segments"),
@@ -105,7 +105,7 @@ fn open_read_only(builder: StoreBuilder) -> Result<Store> {
     let inner = Inner {
         dir,
         io: builder.io,
-        index_kind: builder.index,
+        index_kind,
         index: RwLock::new(recovered.index),
         overlay,
         segments,

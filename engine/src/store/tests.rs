@@ -166,3 +166,21 @@ fn a_failed_sync_poisons_the_store_until_it_is_reopened() {
     assert_all_present(&store, acknowledged);
     assert!(store.get(&asset(), &key(99)).expect("get").is_none());
 }
+
+#[test]
+fn an_unset_backend_opens_the_stores_own_and_another_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    populate(dir.path(), IndexKind::Sled, 3);
+    let store = Store::open(dir.path()).expect("opens with the store's backend");
+    assert_eq!(store.index_kind(), IndexKind::Sled);
+    assert_all_present(&store, 3);
+    drop(store);
+    #[cfg(feature = "redb")]
+    assert!(matches!(
+        Store::builder(dir.path()).index(IndexKind::Redb).open(),
+        Err(Error::BackendMismatch { .. })
+    ));
+    let fresh = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(fresh.path()).expect("new store");
+    assert_eq!(store.index_kind(), IndexKind::default());
+}
