@@ -57,6 +57,26 @@ pub fn child_command(test_name: &str, env: &[(&str, &str)]) -> Command {
     command
 }
 
+/// Whether this process may mount a tmpfs (root with the capability to
+/// mount): tried once on a temporary directory, then unmounted.
+#[must_use]
+pub fn can_mount_tmpfs() -> bool {
+    let Ok(dir) = tempfile::tempdir() else {
+        return false;
+    };
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=1m", "tmpfs"])
+        .arg(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if mounted {
+        let _ = Command::new("umount").arg(dir.path()).status();
+    }
+    mounted
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -269,13 +269,6 @@ fn a_read_only_open_writes_nothing_and_works_beside_a_writer() {
     }
 }
 
-fn running_as_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-}
-
 /// Unmounts its tmpfs on drop.
 struct Mount(PathBuf);
 
@@ -296,9 +289,9 @@ fn run(args: &[&str], at: &Path) {
 
 #[test]
 fn a_read_only_mount_opens_read_only() {
-    if !running_as_root() {
+    if !tessera_tests::can_mount_tmpfs() {
         println!(
-            "not root: no read-only mount; a_read_only_open_writes_nothing covers read_only()"
+            "cannot mount a tmpfs here: no read-only mount; a_read_only_open_writes_nothing covers read_only()"
         );
         return;
     }

@@ -139,13 +139,6 @@ const OVERSIZED: usize = 6 << 20;
 /// Which write of the `ulimit` mode carries it.
 const OVERSIZED_AT: u64 = 50;
 
-fn running_as_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-}
-
 /// Unmounts the tmpfs on drop.
 struct Tmpfs(PathBuf);
 
@@ -157,7 +150,8 @@ impl Drop for Tmpfs {
 
 #[test]
 fn a_full_disk_refuses_writes_cleanly() {
-    let ulimit_mode = !running_as_root() || std::env::var("TESSERA_FULL_DISK_ULIMIT").is_ok();
+    let ulimit_mode =
+        !tessera_tests::can_mount_tmpfs() || std::env::var("TESSERA_FULL_DISK_ULIMIT").is_ok();
     full_disk(ulimit_mode);
 }
 

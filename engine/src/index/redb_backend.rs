@@ -34,6 +34,8 @@ impl RedbIndex {
         let db = Database::create(dir.join("index.redb")).map_err(index_error)?;
         let index = Self { db };
         index.commit(&[], Durability::Immediate)?;
+        crate::fsutil::sync_dir(&dir)?;
+        crate::fsutil::sync_dir(store_dir)?;
         Ok(index)
     }
 

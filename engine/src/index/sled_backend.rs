@@ -55,6 +55,7 @@ impl SledIndex {
             .map_err(|e| index_error(&e))?;
         let data_file = File::open(&data_path).map_err(|e| Error::io("open", &data_path, e))?;
         crate::fsutil::sync_dir(&dir)?;
+        crate::fsutil::sync_dir(store_dir)?;
         Ok(Self {
             db,
             data_file,

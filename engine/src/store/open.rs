@@ -74,7 +74,12 @@ pub(super) fn open(builder: StoreBuilder) -> Result<Store> {
         recovery,
         _lock: Some(lock),
     };
-    inner.maybe_checkpoint()?;
+    if let Err(error) = inner.maybe_checkpoint() {
+        log::warn!(
+            "{}: checkpointing the replayed log failed (it stays in memory and in the log): {error}",
+            inner.dir.display()
+        );
+    }
     Ok(Store {
         inner: Arc::new(inner),
     })
