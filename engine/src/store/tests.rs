@@ -184,3 +184,29 @@ fn an_unset_backend_opens_the_stores_own_and_another_is_refused() {
     let store = Store::open(fresh.path()).expect("new store");
     assert_eq!(store.index_kind(), IndexKind::default());
 }
+
+#[test]
+fn oversized_keys_and_metadata_are_typed_errors_and_write_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path()).expect("open");
+    let long = "k".repeat(1000);
+    let components: Vec<&str> = (0..10).map(|_| long.as_str()).collect();
+    let huge_asset = AssetKey::new(components).expect("a valid asset key");
+    let error = store
+        .put(&huge_asset, &key(0), b"x".to_vec())
+        .expect_err("key too large");
+    assert!(
+        matches!(error, Error::KeyTooLarge { max, .. } if max == crate::MAX_KEY_LEN),
+        "{error}"
+    );
+    let payload = crate::Payload::raw(b"x".to_vec()).with_metadata("notes", "n".repeat(70_000));
+    let error = store
+        .put(&asset(), &key(1), payload)
+        .expect_err("metadata too large");
+    assert!(
+        matches!(error, Error::MetadataTooLarge { max, .. } if max == crate::MAX_METADATA_LEN),
+        "{error}"
+    );
+    assert!(store.list_assets().expect("list").is_empty());
+    assert_eq!(store.stats().expect("stats").segments, 0, "nothing written");
+}
