@@ -421,9 +421,13 @@ fn check_after_crash(dir: &Path, kind: IndexKind, reported: &Reported) -> Vec<St
             .filter(|&&v| v >= acked)
             .any(|&v| value.as_deref() == Some(payload_for(v).as_slice()));
         if !allowed {
+            let tried = &reported.hot_tried[&(family, slot)];
+            let which = tried
+                .iter()
+                .find(|&&v| value.as_deref() == Some(payload_for(v).as_slice()));
             found.push(format!(
                 "{family} slot {slot}: neither the acknowledged version {acked} nor a later \
-                 attempt (present: {})",
+                 attempt (present: {}, it is the tried version {which:?}; tried: {tried:?})",
                 value.is_some()
             ));
         }

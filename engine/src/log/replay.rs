@@ -286,22 +286,127 @@ impl<'a, F: FnMut(Vec<Change<'a>>)> Replayer<'a, F> {
         }
     }
 
-    /// Applies the pending batch if this commit frame completes it.
+    /// Applies the pending batch if this commit frame completes it: the
+    /// commit names its first change and their count, and those must be the
+    /// last frames read, with consecutive sequence numbers. Changes read before
+    /// them belong to a batch that never committed (its frames can end just
+    /// where a later batch starts, with the next sequence number, when an open
+    /// cut the rest of it away): they are dropped.
     fn commit(&mut self, header: FrameHeader, first_seq: u64, changes: u32) -> bool {
-        let complete = self.pending.as_ref().is_some_and(|p| {
-            p.first_seq == first_seq
-                && p.last_seq + 1 == header.seq
-                && p.changes.len() == changes as usize
-        });
-        if !complete {
-            self.drop_pending();
-            return false;
-        }
-        let Some(pending) = self.pending.take() else {
+        let Some(mut pending) = self.pending.take() else {
             return false;
         };
+        let complete = pending.last_seq + 1 == header.seq
+            && first_seq >= pending.first_seq
+            && header.seq.checked_sub(first_seq) == Some(u64::from(changes));
+        if !complete {
+            self.scan.uncommitted += 1;
+            return false;
+        }
+        let stale = usize::try_from(first_seq - pending.first_seq).unwrap_or(usize::MAX);
+        if stale > 0 {
+            self.scan.uncommitted += 1;
+        }
+        let batch = pending.changes.split_off(stale.min(pending.changes.len()));
         self.scan.batches += 1;
-        (self.apply)(pending.changes);
+        (self.apply)(batch);
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::codec::Codec;
+    use crate::io::{FileIo, OsFileIo};
+    use crate::log::align64;
+    use crate::record::Described;
+
+    /// Writes frames back to back after the segment header.
+    fn segment_with(frames: &[(u64, FrameKind, &[u8])]) -> (tempfile::TempDir, Arc<Segment>) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (segment, file) = Segment::create(&OsFileIo, dir.path(), 1, 1 << 16).expect("create");
+        let described = Described {
+            created_at: chrono::DateTime::from_timestamp_micros(0).expect("epoch"),
+            data_version: None,
+            metadata: std::collections::BTreeMap::new(),
+        }
+        .encode();
+        let mut offset = SEGMENT_HEADER_LEN;
+        for &(seq, kind, key) in frames {
+            let is_put = matches!(kind, FrameKind::Put { .. });
+            let header = FrameHeader {
+                seq,
+                kind,
+                key_len: key.len() as u32,
+                described_len: if is_put { described.len() as u32 } else { 0 },
+            };
+            let mut bytes = header.encode(key, if is_put { &described } else { &[] });
+            if let FrameKind::Put { payload_len, .. } = kind {
+                bytes.resize(bytes.len() + align64(payload_len) as usize, 0);
+            }
+            OsFileIo
+                .write_at(&file, segment.path(), &bytes, offset)
+                .expect("write");
+            offset += bytes.len() as u64;
+        }
+        (dir, Arc::new(segment))
+    }
+
+    fn put(len: u64) -> FrameKind {
+        FrameKind::Put {
+            codec: Codec::Raw,
+            payload_len: len,
+            checksum: Checksum::of(&vec![0u8; len as usize]),
+        }
+    }
+
+    fn replayed_keys(segment: &Arc<Segment>) -> (Vec<Vec<u8>>, LogScan) {
+        let mut keys = Vec::new();
+        let segments = [Arc::clone(segment)];
+        let scan = replay(&segments, None, true, |changes| {
+            keys.extend(changes.iter().map(|c| c.key().to_vec()));
+        })
+        .expect("replay");
+        (keys, scan)
+    }
+
+    #[test]
+    fn a_committed_batch_right_after_uncommitted_frames_with_the_next_numbers_counts() {
+        let commit = |first_seq, changes| FrameKind::Commit { first_seq, changes };
+        let (_dir, segment) = segment_with(&[
+            (1, put(3), b"a"),
+            (2, commit(1, 1), b""),
+            (5, put(3), b"stale"),
+            (6, put(3), b"stale2"),
+            (7, put(3), b"b"),
+            (8, FrameKind::Delete, b"a"),
+            (9, commit(7, 2), b""),
+        ]);
+        let (keys, scan) = replayed_keys(&segment);
+        assert_eq!(keys, vec![b"a".to_vec(), b"b".to_vec(), b"a".to_vec()]);
+        assert_eq!((scan.batches, scan.uncommitted), (2, 1));
+        assert_eq!(scan.last_committed.map(|f| f.seq), Some(9));
+    }
+
+    #[test]
+    fn a_commit_naming_other_frames_applies_nothing() {
+        let commit = |first_seq, changes| FrameKind::Commit { first_seq, changes };
+        for bad in [commit(3, 1), commit(2, 2), commit(9, 0), commit(1, 2)] {
+            let (_dir, segment) =
+                segment_with(&[(1, put(1), b"a"), (2, put(1), b"b"), (3, bad, b"")]);
+            let (keys, scan) = replayed_keys(&segment);
+            let applied = matches!(
+                bad,
+                FrameKind::Commit {
+                    first_seq: 1,
+                    changes: 2
+                }
+            );
+            assert_eq!(keys.is_empty(), !applied, "{bad:?}");
+            assert_eq!(scan.batches, u64::from(applied), "{bad:?}");
+        }
     }
 }
