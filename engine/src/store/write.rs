@@ -121,13 +121,13 @@ fn prepare(batch: WriteBatch<'_>) -> Result<Vec<Prepared<'_>>> {
             BatchOp::Put {
                 asset,
                 partition,
-                payload,
+                mut payload,
             } => {
                 let key = checked_key(&asset, &partition)?;
                 let described = Described {
                     created_at,
-                    data_version: payload.data_version.clone(),
-                    metadata: payload.metadata.clone(),
+                    data_version: payload.data_version.take(),
+                    metadata: std::mem::take(&mut payload.metadata),
                 };
                 let encoded = described.encode();
                 check_sizes(&payload, &encoded)?;
