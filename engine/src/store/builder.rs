@@ -2,12 +2,14 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::{Store, open};
 use crate::durability::Durability;
 use crate::error::Result;
 use crate::index::IndexKind;
 use crate::io::{FileIo, OsFileIo};
+use crate::lock::CONTENDED_WAIT;
 
 /// Default room preallocated (sparsely) for each segment file.
 pub const DEFAULT_SEGMENT_CAPACITY: u64 = 256 << 20;
@@ -39,6 +41,7 @@ pub struct StoreBuilder {
     pub(super) checkpoint_every: usize,
     pub(super) io: Arc<dyn FileIo>,
     pub(super) read_only: bool,
+    pub(super) lock_wait: Duration,
     pub(super) broken: Option<BrokenOrdering>,
 }
 
@@ -53,6 +56,7 @@ impl StoreBuilder {
             checkpoint_every: DEFAULT_CHECKPOINT_EVERY,
             io: Arc::new(OsFileIo),
             read_only: false,
+            lock_wait: CONTENDED_WAIT,
             broken: None,
         }
     }
@@ -111,6 +115,18 @@ impl StoreBuilder {
         self
     }
 
+    /// Waits up to `timeout` for the directory lock when another `Store`, in
+    /// this process or another, holds it, instead of failing with
+    /// [`Error::Locked`](crate::Error::Locked) after the default 250 ms.
+    /// Processes that share one store open it for each operation and close it
+    /// after (Dagster's subprocess steps do): the lock serializes their
+    /// commits, and each open replays what the others committed before it.
+    /// Timeouts under 250 ms count as 250 ms.
+    pub fn wait_for_lock(mut self, timeout: Duration) -> Self {
+        self.lock_wait = timeout.max(CONTENDED_WAIT);
+        self
+    }
+
     /// Breaks the commit protocol on purpose (crash tests only).
     #[doc(hidden)]
     pub fn deliberately_broken(mut self, broken: BrokenOrdering) -> Self {
@@ -124,7 +140,7 @@ impl StoreBuilder {
     ///
     /// # Errors
     /// [`Error::Locked`](crate::Error::Locked) if another `Store` holds the
-    /// directory; [`Error::UnsupportedFormat`](crate::Error::UnsupportedFormat)
+    /// directory (for longer than [`StoreBuilder::wait_for_lock`] allows); [`Error::UnsupportedFormat`](crate::Error::UnsupportedFormat)
     /// or [`Error::BackendMismatch`](crate::Error::BackendMismatch) for a store
     /// this build or backend cannot read; [`Error::MissingFormat`](crate::Error::MissingFormat)
     /// for data without a `FORMAT` file; [`Error::NotAStore`](crate::Error::NotAStore)

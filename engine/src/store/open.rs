@@ -36,7 +36,7 @@ pub(super) fn open(builder: StoreBuilder) -> Result<Store> {
     let dir = builder.dir.clone();
     let io = Arc::clone(&builder.io);
     create_dir(&*io, &dir)?;
-    let lock = DirLock::acquire(&dir)?;
+    let lock = DirLock::acquire(&dir, builder.lock_wait)?;
     let index_kind = format::check_or_create(&*io, &dir, builder.index)?;
     let segments_dir = dir.join("segments");
     if !segments_dir.is_dir() {
