@@ -8,7 +8,8 @@
 //!   [`RkyvIoManager`], [`BytesIoManager`]), in memory and on files;
 //! - [`executor`]: asset definitions, materialization partition by partition,
 //!   [`records`] of materializations and staleness; [`example`] is the bundled
-//!   pipeline that the `tessera` binary runs.
+//!   pipeline that the `tessera` binary runs;
+//! - [`cli`]: the `tessera` command line as a library, for a pipeline of your own.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -39,6 +40,7 @@
 #![deny(unsafe_code)]
 
 pub mod adapters;
+pub mod cli;
 pub mod context;
 mod error;
 pub mod example;

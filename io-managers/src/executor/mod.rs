@@ -6,6 +6,7 @@ mod asset;
 mod compute;
 mod definitions;
 mod inputs;
+mod observer;
 mod plan;
 mod request;
 mod result;
@@ -17,5 +18,6 @@ pub use asset::{AssetDefinition, AssetInput, BackfillPolicy, DEFAULT_IO_MANAGER_
 pub use compute::{AssetContext, ComputeError, Output};
 pub use definitions::{Definitions, DefinitionsBuilder};
 pub use inputs::Inputs;
+pub use observer::RunObserver;
 pub use request::{AssetSelection, MaterializeRequest, PartitionSelection};
 pub use result::{MaterializeResult, PartitionOutcome, TaskStatus};

@@ -38,6 +38,16 @@ pub(crate) struct Plan {
     pub(crate) dependents: Vec<Vec<usize>>,
 }
 
+impl Plan {
+    /// How many partitions the plan's tasks cover (an unpartitioned task is one).
+    pub(crate) fn partition_count(&self) -> usize {
+        self.tasks
+            .iter()
+            .map(|task| task.partitions.as_ref().map_or(1, Vec::len))
+            .sum()
+    }
+}
+
 pub(crate) fn build_plan(
     definitions: &Definitions,
     request: &MaterializeRequest,

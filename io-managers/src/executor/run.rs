@@ -7,6 +7,7 @@ use std::sync::{Condvar, Mutex, PoisonError};
 use std::time::Instant;
 
 use super::definitions::Definitions;
+use super::observer::RunObserver;
 use super::plan::{Plan, build_plan};
 use super::request::MaterializeRequest;
 use super::result::{MaterializeResult, PartitionOutcome, TaskStatus};
@@ -28,8 +29,8 @@ struct Scheduler<'a> {
 
 impl Definitions {
     /// Materializes the request's assets and partitions, upstream first,
-    /// partitions in parallel; `on_outcome` sees each partition's outcome as
-    /// it happens (for progress reporting).
+    /// partitions in parallel; `observer` is told the number of planned
+    /// partitions, then sees each partition's outcome as it happens.
     ///
     /// A failing partition fails alone: its dependents are skipped, everything
     /// else completes. Setting the request's cancel flag stops new partitions
@@ -41,16 +42,17 @@ impl Definitions {
     pub fn materialize_with(
         &self,
         request: &MaterializeRequest,
-        on_outcome: &(dyn Fn(&PartitionOutcome) + Sync),
+        observer: &dyn RunObserver,
     ) -> Result<MaterializeResult> {
         let started = Instant::now();
         let now = request.now.unwrap_or_else(chrono::Utc::now);
         let plan = build_plan(self, request, now)?;
+        observer.planned(plan.partition_count());
         let run = TaskRun::new(self, now);
         let scheduler = Scheduler::new(&plan);
         std::thread::scope(|scope| {
             for _ in 0..request.threads.min(plan.tasks.len().max(1)) {
-                scope.spawn(|| scheduler.work(&run, request, on_outcome));
+                scope.spawn(|| scheduler.work(&run, request, observer));
             }
         });
         let statuses = scheduler.into_statuses();
@@ -85,7 +87,7 @@ impl Definitions {
     /// # Errors
     /// As [`Definitions::materialize_with`].
     pub fn materialize(&self, request: &MaterializeRequest) -> Result<MaterializeResult> {
-        self.materialize_with(request, &|_| {})
+        self.materialize_with(request, &|_: &PartitionOutcome| {})
     }
 }
 
@@ -107,12 +109,7 @@ impl<'a> Scheduler<'a> {
         }
     }
 
-    fn work(
-        &self,
-        run: &TaskRun<'_>,
-        request: &MaterializeRequest,
-        on_outcome: &(dyn Fn(&PartitionOutcome) + Sync),
-    ) {
+    fn work(&self, run: &TaskRun<'_>, request: &MaterializeRequest, observer: &dyn RunObserver) {
         while let Some(at) = self.next_task() {
             let status = if request.cancel.load(Ordering::SeqCst) {
                 TaskStatus::Cancelled
@@ -120,9 +117,9 @@ impl<'a> Scheduler<'a> {
                 run_task(run, &self.plan.tasks[at])
             };
             for outcome in run.outcomes(&self.plan.tasks[at], &status) {
-                on_outcome(&outcome);
+                observer.outcome(&outcome);
             }
-            self.finish(at, status, run, on_outcome);
+            self.finish(at, status, run, observer);
         }
     }
 
@@ -142,13 +139,7 @@ impl<'a> Scheduler<'a> {
         }
     }
 
-    fn finish(
-        &self,
-        at: usize,
-        status: TaskStatus,
-        run: &TaskRun<'_>,
-        on_outcome: &(dyn Fn(&PartitionOutcome) + Sync),
-    ) {
+    fn finish(&self, at: usize, status: TaskStatus, run: &TaskRun<'_>, observer: &dyn RunObserver) {
         let mut progress = self.lock();
         let succeeded = matches!(status, TaskStatus::Materialized { .. });
         progress.statuses[at] = Some(status);
@@ -161,7 +152,7 @@ impl<'a> Scheduler<'a> {
                 }
             }
         } else {
-            self.skip_dependents(&mut progress, at, run, on_outcome);
+            self.skip_dependents(&mut progress, at, run, observer);
         }
         drop(progress);
         self.wake.notify_all();
@@ -172,7 +163,7 @@ impl<'a> Scheduler<'a> {
         progress: &mut Progress,
         failed: usize,
         run: &TaskRun<'_>,
-        on_outcome: &(dyn Fn(&PartitionOutcome) + Sync),
+        observer: &dyn RunObserver,
     ) {
         let cancelled = matches!(progress.statuses[failed], Some(TaskStatus::Cancelled));
         let reason = run.describe(&self.plan.tasks[failed]);
@@ -190,7 +181,7 @@ impl<'a> Scheduler<'a> {
                     }
                 };
                 for outcome in run.outcomes(&self.plan.tasks[dependent], &status) {
-                    on_outcome(&outcome);
+                    observer.outcome(&outcome);
                 }
                 progress.statuses[dependent] = Some(status);
                 progress.finished += 1;

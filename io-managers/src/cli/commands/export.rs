@@ -2,20 +2,40 @@
 
 use std::fs::File;
 use std::io::BufWriter;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use arrow_ipc::writer::FileWriter;
+use clap::Args;
 use tessera_engine::{AssetKey, Store};
 
-use super::{CommandResult, partition_key};
+use super::{CommandResult, RunCommand, parse_asset, partition_key};
+use crate::cli::session::Session;
 
-pub(super) fn run(
-    store: &Store,
-    asset: &AssetKey,
-    partition: Option<&str>,
-    file: &Path,
-) -> CommandResult {
+/// `tessera export ASSET PARTITION FILE`.
+#[derive(Debug, Args)]
+pub(crate) struct Export {
+    /// The asset key.
+    asset: String,
+    /// The partition key (`-` for an unpartitioned asset).
+    partition: String,
+    /// The file to write.
+    file: PathBuf,
+}
+
+impl RunCommand for Export {
+    fn run(self, session: &Session<'_>) -> CommandResult {
+        let partition = (self.partition != "-").then_some(self.partition.as_str());
+        export(
+            &*session.open_existing()?,
+            &parse_asset(&self.asset)?,
+            partition,
+            &self.file,
+        )
+    }
+}
+
+fn export(store: &Store, asset: &AssetKey, partition: Option<&str>, file: &Path) -> CommandResult {
     let table = store
         .get_arrow(asset, &partition_key(partition)?)?
         .ok_or_else(|| {

@@ -1,0 +1,30 @@
+//! The command line's arguments: global options and the subcommand.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser};
+
+use super::commands::Command;
+
+/// Tessera: an embedded store of partitioned data assets.
+#[derive(Debug, Parser)]
+#[command(
+    version,
+    about = "Tessera: an embedded store of partitioned data assets."
+)]
+pub(super) struct Cli {
+    /// Options every subcommand takes.
+    #[command(flatten)]
+    pub(super) global: GlobalArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub(super) command: Command,
+}
+
+/// Options every subcommand takes.
+#[derive(Debug, Args)]
+pub(crate) struct GlobalArgs {
+    /// The store directory.
+    #[arg(long, global = true, default_value = "tessera-data")]
+    pub(crate) store: PathBuf,
+}

@@ -1,0 +1,203 @@
+//! `tessera materialize`: the main job.
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use tessera_engine::Store;
+
+use super::{CommandResult, RunCommand};
+use crate::cli::session::Session;
+use crate::cli::table::{bytes, print_table};
+use crate::executor::{
+    MaterializeRequest, MaterializeResult, PartitionOutcome, PartitionSelection, RunObserver,
+    TaskStatus,
+};
+use crate::metadata::{BYTE_SIZE, ROW_COUNT};
+
+/// `tessera materialize`.
+#[derive(Debug, Args)]
+pub(crate) struct Materialize {
+    /// The first partition (default: the pipeline's default range).
+    #[arg(long)]
+    from: Option<String>,
+    /// The last partition, inclusive (default: the pipeline's default range).
+    #[arg(long)]
+    to: Option<String>,
+    /// Partitions run at once.
+    #[arg(long, default_value_t = 2)]
+    threads: usize,
+    /// Only partitions that are missing, failed or stale.
+    #[arg(long)]
+    missing_or_stale: bool,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+impl RunCommand for Materialize {
+    fn run(self, session: &Session<'_>) -> CommandResult {
+        let partitions = self.partitions(session.default_partitions())?;
+        let store = session.open_for_writing()?;
+        let definitions = session.definitions(store.clone())?;
+        let request = MaterializeRequest::new()
+            .partitions(partitions)
+            .only_missing_or_stale(self.missing_or_stale)
+            .threads(self.threads);
+        let progress = Progress::new(self.quiet)?;
+        let result = definitions.materialize_with(&request, &progress)?;
+        progress.bar.finish_and_clear();
+        report(&store, &result)
+    }
+}
+
+impl Materialize {
+    /// `--from`/`--to` as a range (a bound left out comes from the default
+    /// range), or the default selection when neither is given.
+    fn partitions(&self, default: &PartitionSelection) -> Result<PartitionSelection, String> {
+        if self.from.is_none() && self.to.is_none() {
+            return Ok(default.clone());
+        }
+        let (default_from, default_to) = match default {
+            PartitionSelection::Range(from, to) => (Some(from), Some(to)),
+            _ => (None, None),
+        };
+        let from = self.from.as_ref().or(default_from);
+        let to = self.to.as_ref().or(default_to);
+        match (from, to) {
+            (Some(from), Some(to)) => Ok(PartitionSelection::Range(from.clone(), to.clone())),
+            _ => Err("give both --from and --to".to_owned()),
+        }
+    }
+}
+
+/// The progress bar, sized once the run is planned.
+struct Progress {
+    bar: ProgressBar,
+}
+
+impl Progress {
+    fn new(quiet: bool) -> Result<Self, indicatif::style::TemplateError> {
+        let bar = if quiet {
+            ProgressBar::hidden()
+        } else {
+            ProgressBar::new(0)
+        };
+        bar.set_style(ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} partitions {elapsed} {msg}",
+        )?);
+        Ok(Self { bar })
+    }
+}
+
+impl RunObserver for Progress {
+    fn planned(&self, partitions: usize) {
+        self.bar.set_length(partitions as u64);
+    }
+
+    fn outcome(&self, outcome: &PartitionOutcome) {
+        self.bar.inc(1);
+        self.bar.set_message(format!(
+            "{} {}",
+            outcome.asset,
+            outcome.partition.as_deref().unwrap_or("")
+        ));
+    }
+}
+
+/// Per-asset totals of a run.
+#[derive(Default)]
+struct AssetTotals {
+    materialized: usize,
+    failed: usize,
+    skipped: usize,
+    rows: i64,
+    bytes: i64,
+    compute: Duration,
+}
+
+fn report(store: &Arc<Store>, result: &MaterializeResult) -> CommandResult {
+    store.flush()?;
+    print_summary(&result.outcomes)?;
+    outln!(
+        "materialized {} partitions in {:.2?} into {} (run {})",
+        result.materialized(),
+        result.elapsed,
+        store.path().display(),
+        result.run_id
+    );
+    for failed in result.failed() {
+        if let TaskStatus::Failed { error } = &failed.status {
+            outln!(
+                "failed: {} {}: {error}",
+                failed.asset,
+                failed.partition.as_deref().unwrap_or("")
+            );
+        }
+    }
+    Ok(if result.is_success() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn print_summary(outcomes: &[PartitionOutcome]) -> std::io::Result<()> {
+    let mut totals: BTreeMap<String, AssetTotals> = BTreeMap::new();
+    let mut order = Vec::new();
+    for outcome in outcomes {
+        let name = outcome.asset.to_string();
+        if !totals.contains_key(&name) {
+            order.push(name.clone());
+        }
+        let entry = totals.entry(name).or_default();
+        match &outcome.status {
+            TaskStatus::Materialized {
+                duration, metadata, ..
+            } => {
+                entry.materialized += 1;
+                entry.rows += metadata
+                    .get(ROW_COUNT)
+                    .and_then(|v| v.as_int())
+                    .unwrap_or_default();
+                entry.bytes += metadata
+                    .get(BYTE_SIZE)
+                    .and_then(|v| v.as_int())
+                    .unwrap_or_default();
+                entry.compute += *duration;
+            }
+            TaskStatus::Failed { .. } => entry.failed += 1,
+            TaskStatus::Skipped { .. } | TaskStatus::Cancelled => entry.skipped += 1,
+        }
+    }
+    let rows: Vec<Vec<String>> = order
+        .iter()
+        .map(|name| {
+            let t = &totals[name];
+            vec![
+                name.clone(),
+                t.materialized.to_string(),
+                t.failed.to_string(),
+                t.skipped.to_string(),
+                t.rows.to_string(),
+                bytes(u64::try_from(t.bytes).unwrap_or_default()),
+                format!("{:.2?}", t.compute),
+            ]
+        })
+        .collect();
+    print_table(
+        &[
+            "asset",
+            "materialized",
+            "failed",
+            "skipped",
+            "rows",
+            "bytes",
+            "task time",
+        ],
+        &rows,
+    )
+}

@@ -1,0 +1,81 @@
+//! The subcommands, one file each.
+//!
+//! Adding one: a file here with a clap `Args` struct that implements
+//! [`RunCommand`], its `mod` line, and one line in the `subcommands!` list
+//! below (the line's doc comment is the command's `--help` summary).
+
+mod assets;
+mod export;
+mod materialize;
+mod partitions;
+mod repair;
+mod show;
+mod stats;
+mod verify;
+
+use std::error::Error;
+use std::process::ExitCode;
+
+use tessera_engine::{AssetKey, PartitionKey};
+
+use super::session::Session;
+
+/// What a subcommand returns.
+pub(crate) type CommandResult = Result<ExitCode, Box<dyn Error>>;
+
+/// A subcommand: parsed arguments that know how to run.
+pub(crate) trait RunCommand {
+    /// Runs the command in `session`.
+    fn run(self, session: &Session<'_>) -> CommandResult;
+}
+
+/// Declares the [`Command`] enum (one variant per subcommand) and its dispatch.
+macro_rules! subcommands {
+    ($($(#[$doc:meta])* $variant:ident($args:ty),)*) => {
+        /// The subcommands.
+        #[derive(Debug, clap::Subcommand)]
+        pub(crate) enum Command {
+            $($(#[$doc])* $variant($args),)*
+        }
+
+        impl RunCommand for Command {
+            fn run(self, session: &Session<'_>) -> CommandResult {
+                match self {
+                    $(Self::$variant(args) => args.run(session),)*
+                }
+            }
+        }
+    };
+}
+
+subcommands! {
+    /// Materialize the pipeline's assets over a range of partitions.
+    Materialize(materialize::Materialize),
+    /// List the assets with their partition counts and sizes.
+    Assets(assets::Assets),
+    /// List the partitions of an asset with their sizes and status.
+    Partitions(partitions::Partitions),
+    /// Show one partition: its record, its materialization and, for Arrow, its schema and first rows.
+    Show(show::Show),
+    /// Write one Arrow partition as an Arrow IPC file that any Arrow tool reads.
+    Export(export::Export),
+    /// Recompute every payload's checksum and check the index against the log.
+    Verify(verify::Verify),
+    /// Rebuild the index from the segments (the log), reporting what the open repaired.
+    Repair(repair::Repair),
+    /// Counts and sizes of the store.
+    Stats(stats::Stats),
+}
+
+/// Parses an asset key written as on screen (`public/weather_obs`).
+pub(crate) fn parse_asset(path: &str) -> Result<AssetKey, Box<dyn Error>> {
+    Ok(AssetKey::parse(path)?)
+}
+
+/// The partition key of `partition`, or the unpartitioned key for `None`.
+pub(crate) fn partition_key(partition: Option<&str>) -> Result<PartitionKey, Box<dyn Error>> {
+    Ok(match partition {
+        Some(key) => PartitionKey::new(key)?,
+        None => PartitionKey::unpartitioned(),
+    })
+}

@@ -1,0 +1,110 @@
+//! `show ASSET [PARTITION]`: one partition's record, materialization and,
+//! for Arrow, its schema and first rows.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Args;
+use tessera_engine::{AssetKey, Codec, Store};
+
+use super::{CommandResult, RunCommand, parse_asset, partition_key};
+use crate::cli::session::Session;
+use crate::cli::table::{batch_rows, bytes, print_table};
+use crate::records::RecordStore;
+
+/// `tessera show ASSET [PARTITION]`.
+#[derive(Debug, Args)]
+pub(crate) struct Show {
+    /// The asset key (`public/weather_obs`).
+    asset: String,
+    /// The partition key (omit for an unpartitioned asset).
+    partition: Option<String>,
+    /// Rows to print.
+    #[arg(long, default_value_t = 5)]
+    rows: usize,
+}
+
+impl RunCommand for Show {
+    fn run(self, session: &Session<'_>) -> CommandResult {
+        show(
+            session.open_existing()?,
+            &parse_asset(&self.asset)?,
+            self.partition.as_deref(),
+            self.rows,
+        )
+    }
+}
+
+fn show(
+    store: Arc<Store>,
+    asset: &AssetKey,
+    partition: Option<&str>,
+    limit: usize,
+) -> CommandResult {
+    let key = partition_key(partition)?;
+    let blob = store.get(asset, &key)?.ok_or_else(|| {
+        format!(
+            "asset {asset} has no partition {}",
+            partition.unwrap_or("(unpartitioned)")
+        )
+    })?;
+    let meta = blob.meta();
+    outln!("asset:        {asset}");
+    outln!("partition:    {}", partition.unwrap_or("(unpartitioned)"));
+    outln!("codec:        {:?}", meta.codec);
+    outln!("bytes:        {} ({})", meta.len, bytes(meta.len));
+    outln!("crc32:        {:08x}", meta.checksum.0);
+    outln!(
+        "stored at:    {}",
+        meta.created_at.format("%Y-%m-%d %H:%M:%S%.3f UTC")
+    );
+    outln!(
+        "data version: {}",
+        meta.data_version.as_deref().unwrap_or("-")
+    );
+    for (name, value) in &meta.metadata {
+        outln!("metadata:     {name} = {value}");
+    }
+    if let Some(record) = RecordStore::new(store.clone()).materialization(asset, partition)? {
+        outln!(
+            "run:          {} ({:.2?})",
+            record.run_id,
+            record.duration()
+        );
+        outln!("code version: {}", record.code_version);
+        for input in &record.inputs {
+            outln!(
+                "read:         {} ({} partitions)",
+                input.asset.join("/"),
+                input.partitions.len()
+            );
+        }
+    }
+    if meta.codec == Codec::ArrowIpc {
+        let table = blob.arrow()?;
+        outln!("rows:         {}", table.num_rows());
+        outln!("schema:");
+        for field in table.schema.fields() {
+            outln!(
+                "  {}: {}{}",
+                field.name(),
+                field.data_type(),
+                if field.is_nullable() {
+                    " (nullable)"
+                } else {
+                    ""
+                }
+            );
+        }
+        if let Some(batch) = table.batches.first() {
+            let header: Vec<&str> = table
+                .schema
+                .fields()
+                .iter()
+                .map(|f| f.name().as_str())
+                .collect();
+            print_table(&header, &batch_rows(batch, limit))?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
