@@ -60,6 +60,6 @@ pub use context::{InputContext, LoadMode, OutputContext, PartitionKeyRange};
 pub use error::{Error, Result};
 pub use manager::{
     AnyValue, ErasedInput, InputManager, InputValue, IoManager, IoManagers, LoadedInput,
-    PartitionMap,
+    PartitionMap, StoredValue,
 };
 pub use metadata::{Metadata, MetadataValue};

@@ -4,12 +4,12 @@ use std::sync::Arc;
 
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
-use tessera_engine::{ArrowPartition, Payload, Store};
+use tessera_engine::{ArrowPartition, AssetKey, Payload, Store};
 
 use super::StoreTarget;
 use crate::context::{InputContext, OutputContext};
 use crate::error::{Error, Result};
-use crate::manager::{InputManager, IoManager, PartitionMap, check_range};
+use crate::manager::{InputManager, IoManager, PartitionMap, StoredValue, check_range};
 use crate::metadata::ROW_COUNT;
 
 /// Stores record batches (one or several per partition) as an Arrow IPC
@@ -165,6 +165,10 @@ impl IoManager for ArrowIoManager {
             payloads.push(key, Payload::arrow(&batches)?);
         }
         self.target.write_range(context, payloads)
+    }
+
+    fn stored_value(&self, asset: &AssetKey, partition: Option<&str>) -> Result<StoredValue> {
+        self.target.stored_value(asset, partition)
     }
 }
 

@@ -2,12 +2,12 @@
 
 use std::sync::Arc;
 
-use tessera_engine::{Blob, Payload, Store};
+use tessera_engine::{AssetKey, Blob, Payload, Store};
 
 use super::StoreTarget;
 use crate::context::{InputContext, OutputContext};
 use crate::error::Result;
-use crate::manager::{InputManager, IoManager, PartitionMap};
+use crate::manager::{InputManager, IoManager, PartitionMap, StoredValue};
 
 /// Stores raw bytes; loads them as a [`Blob`] borrowed from the store's
 /// mapping (no copy).
@@ -58,5 +58,9 @@ impl IoManager for BytesIoManager {
             .map(|(k, v)| (k, Payload::raw(v)))
             .collect();
         self.target.write_range(context, payloads)
+    }
+
+    fn stored_value(&self, asset: &AssetKey, partition: Option<&str>) -> Result<StoredValue> {
+        self.target.stored_value(asset, partition)
     }
 }

@@ -7,7 +7,7 @@ use tessera_engine::AssetKey;
 
 use crate::context::{InputContext, OutputContext};
 use crate::error::Result;
-use crate::manager::{InputManager, IoManager, PartitionMap, check_range};
+use crate::manager::{InputManager, IoManager, PartitionMap, StoredValue, check_range};
 
 /// Keeps values in memory, keyed by (asset, partition): Dagster's
 /// `InMemoryIOManager` for tests, except that it keys by asset and partition
@@ -91,5 +91,15 @@ impl<T: Clone + Send + 'static> IoManager for InMemoryIoManager<T> {
             stored.insert((context.asset_key().clone(), Some(key)), value);
         }
         Ok(())
+    }
+
+    fn stored_value(&self, asset: &AssetKey, partition: Option<&str>) -> Result<StoredValue> {
+        let key = (asset.clone(), partition.map(str::to_owned));
+        let values = self.values.lock().unwrap_or_else(PoisonError::into_inner);
+        Ok(if values.contains_key(&key) {
+            StoredValue::Intact
+        } else {
+            StoredValue::Absent
+        })
     }
 }

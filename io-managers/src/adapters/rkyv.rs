@@ -7,12 +7,12 @@ use rkyv::api::high::{HighDeserializer, HighValidator};
 use rkyv::bytecheck::CheckBytes;
 use rkyv::rancor;
 use rkyv::{Archive, Deserialize};
-use tessera_engine::{ArchivedBlob, Payload, RkyvCheck, RkyvSerialize, Store};
+use tessera_engine::{ArchivedBlob, AssetKey, Payload, RkyvCheck, RkyvSerialize, Store};
 
 use super::StoreTarget;
 use crate::context::{InputContext, OutputContext};
 use crate::error::Result;
-use crate::manager::{InputManager, IoManager, PartitionMap, check_range};
+use crate::manager::{InputManager, IoManager, PartitionMap, StoredValue, check_range};
 
 /// Stores a `T` as an rkyv archive; loads it back as a `T`.
 ///
@@ -90,6 +90,10 @@ where
             .map(|(key, value)| Ok((key, Payload::rkyv(&value)?)))
             .collect::<Result<PartitionMap<Payload<'static>>>>()?;
         self.target.write_range(context, payloads)
+    }
+
+    fn stored_value(&self, asset: &AssetKey, partition: Option<&str>) -> Result<StoredValue> {
+        self.target.stored_value(asset, partition)
     }
 }
 

@@ -3,11 +3,11 @@
 
 use std::sync::Arc;
 
-use tessera_engine::{Blob, Durability, PartitionKey, Payload, Store, WriteBatch};
+use tessera_engine::{AssetKey, Blob, Durability, PartitionKey, Payload, Store, WriteBatch};
 
 use crate::context::{InputContext, OutputContext};
 use crate::error::Result;
-use crate::manager::PartitionMap;
+use crate::manager::{PartitionMap, StoredValue};
 use crate::metadata::{BYTE_SIZE, Metadata};
 
 /// A shared store and the durability its manager writes with.
@@ -66,6 +66,27 @@ impl StoreTarget {
             batch.put(context.asset_key(), &PartitionKey::new(key)?, payload);
         }
         Ok(self.store.write(batch)?)
+    }
+
+    /// Whether `(asset, partition)` holds a value whose frame and checksum
+    /// check out (the whole payload is read to recompute its crc32).
+    pub(crate) fn stored_value(
+        &self,
+        asset: &AssetKey,
+        partition: Option<&str>,
+    ) -> Result<StoredValue> {
+        let key = match partition {
+            Some(key) => PartitionKey::new(key)?,
+            None => PartitionKey::unpartitioned(),
+        };
+        match self.store.get(asset, &key) {
+            Ok(Some(_)) => Ok(StoredValue::Intact),
+            Ok(None) => Ok(StoredValue::Absent),
+            Err(error @ tessera_engine::Error::Corrupted { .. }) => {
+                Ok(StoredValue::Damaged(error.to_string()))
+            }
+            Err(error) => Err(error.into()),
+        }
     }
 
     /// The stored blob of one partition of the input's upstream asset.

@@ -11,6 +11,7 @@ mod plan;
 mod request;
 mod result;
 mod run;
+mod selection;
 mod task;
 mod validate;
 

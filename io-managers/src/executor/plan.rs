@@ -8,9 +8,9 @@ use chrono::{DateTime, Utc};
 use super::asset::{AssetDefinition, BackfillPolicy};
 use super::definitions::Definitions;
 use super::request::{AssetSelection, MaterializeRequest, PartitionSelection};
+use super::selection::MissingOrStale;
 use crate::error::{Error, Result};
 use crate::partitions::{PartitionContext, PartitionsDefinition, TimeWindow};
-use crate::records::StalenessResolver;
 
 /// One compute call to make.
 #[derive(Debug)]
@@ -36,6 +36,8 @@ pub(crate) struct PlannedInput {
 pub(crate) struct Plan {
     pub(crate) tasks: Vec<Task>,
     pub(crate) dependents: Vec<Vec<usize>>,
+    /// What the planning could not read and worked around.
+    pub(crate) warnings: Vec<String>,
 }
 
 impl Plan {
@@ -56,10 +58,15 @@ pub(crate) fn build_plan(
     let ctx = PartitionContext::at(now).with_dynamic(&definitions.dynamic);
     let mut tasks = Vec::new();
     let mut by_partition: HashMap<(usize, Option<String>), usize> = HashMap::new();
-    let mut staleness = StalenessResolver::new(definitions, now);
+    let mut selection = MissingOrStale::new(definitions, now);
     for at in selected_assets(definitions, &request.assets)? {
         let asset = &definitions.assets[at];
-        for partitions in task_partitions(&mut staleness, asset, request, &ctx)? {
+        let planned = Planned {
+            definitions,
+            by_partition: &by_partition,
+            ctx: &ctx,
+        };
+        for partitions in task_partitions(&mut selection, &planned, asset, request)? {
             for key in partitions.iter().flatten() {
                 by_partition.insert((at, Some(key.clone())), tasks.len());
             }
@@ -86,7 +93,11 @@ pub(crate) fn build_plan(
             dependents[dep].push(at);
         }
     }
-    Ok(Plan { tasks, dependents })
+    Ok(Plan {
+        tasks,
+        dependents,
+        warnings: selection.into_warnings(),
+    })
 }
 
 fn selected_assets(definitions: &Definitions, selection: &AssetSelection) -> Result<Vec<usize>> {
@@ -109,32 +120,82 @@ fn selected_assets(definitions: &Definitions, selection: &AssetSelection) -> Res
 /// The partition sets of an asset's tasks: one per partition, one for a
 /// single-run backfill, `[None]` when unpartitioned.
 fn task_partitions(
-    staleness: &mut StalenessResolver<'_>,
+    selection: &mut MissingOrStale<'_>,
+    planned: &Planned<'_>,
     asset: &AssetDefinition,
     request: &MaterializeRequest,
-    ctx: &PartitionContext<'_>,
 ) -> Result<Vec<Option<Vec<String>>>> {
-    let Some(def) = &asset.partitions else {
-        if request.only_missing_or_stale && staleness.status(&asset.key, None)?.is_fresh() {
-            return Ok(Vec::new());
-        }
-        return Ok(vec![None]);
+    let wanted = |selection: &mut MissingOrStale<'_>, key: Option<&str>| -> Result<bool> {
+        Ok(!request.only_missing_or_stale
+            || planned.reads_planned(asset, key)?
+            || selection.is_wanted(asset, key)?)
     };
-    let mut keys = selected_keys(asset, def, &request.partitions, ctx)?;
-    if request.only_missing_or_stale {
-        let mut wanted = Vec::with_capacity(keys.len());
-        for key in keys {
-            if !staleness.status(&asset.key, Some(&key))?.is_fresh() {
-                wanted.push(key);
-            }
+    let Some(def) = &asset.partitions else {
+        return Ok(if wanted(selection, None)? {
+            vec![None]
+        } else {
+            Vec::new()
+        });
+    };
+    let mut keys = Vec::new();
+    for key in selected_keys(asset, def, &request.partitions, planned.ctx)? {
+        if wanted(selection, Some(&key))? {
+            keys.push(key);
         }
-        keys = wanted;
     }
     Ok(match asset.backfill_policy {
         BackfillPolicy::SingleRun if !keys.is_empty() => vec![Some(keys)],
         BackfillPolicy::SingleRun => Vec::new(),
         BackfillPolicy::PerPartition => keys.into_iter().map(|key| Some(vec![key])).collect(),
     })
+}
+
+/// The tasks planned so far, by (asset, partition).
+struct Planned<'a> {
+    definitions: &'a Definitions,
+    by_partition: &'a HashMap<(usize, Option<String>), usize>,
+    ctx: &'a PartitionContext<'a>,
+}
+
+impl Planned<'_> {
+    /// Whether `(asset, partition)` reads an upstream partition that this run
+    /// materializes: it will be stale once that one is done, so it runs too.
+    fn reads_planned(&self, asset: &AssetDefinition, partition: Option<&str>) -> Result<bool> {
+        let definitions = self.definitions;
+        for input in &asset.inputs {
+            let upstream_at = definitions.index[&input.upstream];
+            if upstream_at == definitions.index[&asset.key] {
+                continue;
+            }
+            let upstream = &definitions.assets[upstream_at];
+            let keys: Vec<Option<String>> = match &upstream.partitions {
+                None => vec![None],
+                Some(upstream_def) => {
+                    let downstream: Vec<String> =
+                        partition.map(str::to_owned).into_iter().collect();
+                    definitions
+                        .input_mapping(asset, input)?
+                        .upstream_for_downstream(
+                            &downstream,
+                            asset.partitions.as_ref(),
+                            upstream_def,
+                            self.ctx,
+                        )?
+                        .keys
+                        .into_iter()
+                        .map(Some)
+                        .collect()
+                }
+            };
+            if keys
+                .into_iter()
+                .any(|key| self.by_partition.contains_key(&(upstream_at, key)))
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
 }
 
 fn selected_keys(

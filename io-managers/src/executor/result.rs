@@ -54,6 +54,9 @@ pub struct MaterializeResult {
     pub run_id: String,
     /// Wall time of the run.
     pub elapsed: Duration,
+    /// What the run could not read and worked around (a damaged record
+    /// counted as missing, a damaged value materialized again).
+    pub warnings: Vec<String>,
 }
 
 impl MaterializeResult {

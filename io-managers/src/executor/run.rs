@@ -79,6 +79,7 @@ impl Definitions {
             outcomes,
             run_id: run.run_id().to_owned(),
             elapsed: started.elapsed(),
+            warnings: plan.warnings,
         })
     }
 

@@ -2,7 +2,9 @@
 
 use std::any::type_name;
 
-use super::{AnyValue, InputManager, IoManager, LoadedInput, PartitionMap};
+use tessera_engine::AssetKey;
+
+use super::{AnyValue, InputManager, IoManager, LoadedInput, PartitionMap, StoredValue};
 use crate::context::{InputContext, OutputContext};
 use crate::error::{Error, Result};
 
@@ -84,6 +86,12 @@ pub trait DynIoManager: DynInputManager {
         context: &OutputContext,
         values: PartitionMap<AnyValue>,
     ) -> Result<()>;
+
+    /// What is stored for `(asset, partition)`; see [`IoManager::stored_value`].
+    ///
+    /// # Errors
+    /// As [`IoManager::stored_value`].
+    fn stored_value_state(&self, asset: &AssetKey, partition: Option<&str>) -> Result<StoredValue>;
 }
 
 impl<M: IoManager> DynIoManager for M {
@@ -111,5 +119,9 @@ impl<M: IoManager> DynIoManager for M {
             .map(|(key, value)| Ok((key, value.downcast::<M::Value>(name)?)))
             .collect::<Result<PartitionMap<M::Value>>>()?;
         self.handle_range_output(context, typed)
+    }
+
+    fn stored_value_state(&self, asset: &AssetKey, partition: Option<&str>) -> Result<StoredValue> {
+        self.stored_value(asset, partition)
     }
 }

@@ -5,11 +5,15 @@ mod any_value;
 mod erased;
 mod loaded;
 mod registry;
+mod stored;
 
 pub use any_value::AnyValue;
 pub use erased::{DynInputManager, DynIoManager, ErasedInput};
 pub use loaded::{InputValue, LoadedInput, PartitionMap};
 pub use registry::IoManagers;
+pub use stored::StoredValue;
+
+use tessera_engine::AssetKey;
 
 use crate::context::{InputContext, LoadMode, OutputContext};
 use crate::error::{Error, Result};
@@ -81,6 +85,17 @@ pub trait IoManager: InputManager {
             }
         }
         Ok(())
+    }
+
+    /// Whether a value is stored for `(asset, partition)` and intact
+    /// (`partition` is `None` for an unpartitioned asset). The default is
+    /// [`StoredValue::Unknown`]: the executor then trusts its records.
+    ///
+    /// # Errors
+    /// Failures to look (an I/O error), not a missing or damaged value.
+    fn stored_value(&self, asset: &AssetKey, partition: Option<&str>) -> Result<StoredValue> {
+        let _ = (asset, partition);
+        Ok(StoredValue::Unknown)
     }
 }
 

@@ -121,6 +121,9 @@ struct AssetTotals {
 
 fn report(store: &Arc<Store>, result: &MaterializeResult) -> CommandResult {
     store.flush()?;
+    for warning in &result.warnings {
+        eprintln!("warning: {warning}");
+    }
     print_summary(&result.outcomes)?;
     outln!(
         "materialized {} partitions in {:.2?} into {} (run {})",
