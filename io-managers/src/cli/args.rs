@@ -27,4 +27,7 @@ pub(crate) struct GlobalArgs {
     /// The store directory.
     #[arg(long, global = true, default_value = "tessera-data")]
     pub(crate) store: PathBuf,
+    /// Make a store in `--store` even if the directory already holds other files.
+    #[arg(long, global = true)]
+    pub(crate) create: bool,
 }

@@ -46,6 +46,7 @@ macro_rules! outln {
 mod app;
 mod args;
 mod commands;
+mod interrupt;
 mod session;
 mod table;
 

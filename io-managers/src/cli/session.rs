@@ -27,15 +27,33 @@ impl<'a> Session<'a> {
         &self.global.store
     }
 
-    /// Opens the store for writing, creating it if needed.
+    /// Opens the store for writing. A missing or empty directory becomes a
+    /// new store; a non-empty directory that is not a store is refused unless
+    /// `--create` says to make one there.
     pub(crate) fn open_for_writing(&self) -> Result<Arc<Store>, Box<dyn Error>> {
-        Ok(Arc::new(Store::open(self.store_dir())?))
+        let dir = self.store_dir();
+        if !self.global.create && !is_store(dir) && !is_empty_or_missing(dir)? {
+            return Err(format!(
+                "{} is not a Tessera store and not empty: refusing to make it one \
+                 (run `{} init` or pass --create to do so)",
+                dir.display(),
+                self.app.name
+            )
+            .into());
+        }
+        self.create_or_open(dir)
     }
 
-    /// Opens a store that must already exist (inspecting must not create one).
-    pub(crate) fn open_existing(&self) -> Result<Arc<Store>, Box<dyn Error>> {
+    /// Opens (or makes) a store in `dir`, whatever the directory holds.
+    pub(crate) fn create_or_open(&self, dir: &Path) -> Result<Arc<Store>, Box<dyn Error>> {
+        Ok(Arc::new(Store::open(dir)?))
+    }
+
+    /// Opens an existing store read-only: no lock, nothing written, so it
+    /// works on a read-only mount, on a full disk and beside a writer.
+    pub(crate) fn open_read_only(&self) -> Result<Arc<Store>, Box<dyn Error>> {
         let dir = self.store_dir();
-        if !dir.join("FORMAT").exists() {
+        if !is_store(dir) {
             return Err(format!(
                 "{} is not a Tessera store (run `{} materialize` first)",
                 dir.display(),
@@ -43,7 +61,21 @@ impl<'a> Session<'a> {
             )
             .into());
         }
-        self.open_for_writing()
+        Ok(Arc::new(Store::builder(dir).read_only().open()?))
+    }
+
+    /// Opens an existing store for writing (a repair must not create one).
+    pub(crate) fn open_existing(&self) -> Result<Arc<Store>, Box<dyn Error>> {
+        let dir = self.store_dir();
+        if !is_store(dir) {
+            return Err(format!(
+                "{} is not a Tessera store (run `{} materialize` first)",
+                dir.display(),
+                self.app.name
+            )
+            .into());
+        }
+        self.create_or_open(dir)
     }
 
     /// The pipeline's definitions over `store`.
@@ -54,5 +86,18 @@ impl<'a> Session<'a> {
     /// The partitions `materialize` runs when the command line names none.
     pub(crate) fn default_partitions(&self) -> &PartitionSelection {
         &self.app.default_partitions
+    }
+}
+
+/// Whether `dir` holds a store (its `FORMAT` file).
+pub(crate) fn is_store(dir: &Path) -> bool {
+    dir.join("FORMAT").is_file()
+}
+
+fn is_empty_or_missing(dir: &Path) -> Result<bool, Box<dyn Error>> {
+    match std::fs::read_dir(dir) {
+        Ok(mut entries) => Ok(entries.next().is_none()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(true),
+        Err(e) => Err(format!("{}: {e}", dir.display()).into()),
     }
 }

@@ -33,7 +33,8 @@ impl Definitions {
     /// partitions, then sees each partition's outcome as it happens.
     ///
     /// A failing partition fails alone: its dependents are skipped, everything
-    /// else completes. Setting the request's cancel flag stops new partitions
+    /// else completes. When the system refuses threads, the run goes on with
+    /// those it got (at least the caller's). Setting the request's cancel flag stops new partitions
     /// from starting.
     ///
     /// # Errors
@@ -51,8 +52,17 @@ impl Definitions {
         let run = TaskRun::new(self, now);
         let scheduler = Scheduler::new(&plan);
         std::thread::scope(|scope| {
-            for _ in 0..request.threads.min(plan.tasks.len().max(1)) {
-                scope.spawn(|| scheduler.work(&run, request, observer));
+            let wanted = request.threads.min(plan.tasks.len().max(1));
+            let started = (0..wanted)
+                .map_while(|_| {
+                    std::thread::Builder::new()
+                        .spawn_scoped(scope, || scheduler.work(&run, request, observer))
+                        .ok()
+                })
+                .count();
+            if started == 0 {
+                // The system would not give one more thread: run on this one.
+                scheduler.work(&run, request, observer);
             }
         });
         let statuses = scheduler.into_statuses();

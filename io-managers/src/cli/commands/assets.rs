@@ -16,7 +16,7 @@ pub(crate) struct Assets {}
 
 impl RunCommand for Assets {
     fn run(self, session: &Session<'_>) -> CommandResult {
-        assets(&*session.open_existing()?)
+        assets(&*session.open_read_only()?)
     }
 }
 

@@ -1,13 +1,19 @@
-//! `tessera export`: one Arrow partition as an Arrow IPC file.
+//! `tessera export`: one Arrow partition as an Arrow IPC file, or on stdout
+//! for `-`.
+//!
+//! The file is written beside its final path under a temporary name, synced,
+//! then renamed over it: a failure (a full disk) leaves no truncated file. A
+//! path inside the store is refused, so an export cannot overwrite a segment
+//! or the index.
 
 use std::fs::File;
-use std::io::BufWriter;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use arrow_ipc::writer::FileWriter;
 use clap::Args;
-use tessera_engine::{AssetKey, Store};
+use tessera_engine::{ArrowPartition, AssetKey, Store};
 
 use super::{CommandResult, RunCommand, parse_asset, partition_key};
 use crate::cli::session::Session;
@@ -19,42 +25,122 @@ pub(crate) struct Export {
     asset: String,
     /// The partition key (`-` for an unpartitioned asset).
     partition: String,
-    /// The file to write.
+    /// The file to write (`-` for stdout); never a path inside the store.
     file: PathBuf,
 }
 
 impl RunCommand for Export {
     fn run(self, session: &Session<'_>) -> CommandResult {
+        let to_stdout = self.file.as_os_str() == "-";
+        if !to_stdout {
+            refuse_inside_store(session.store_dir(), &self.file)?;
+        }
         let partition = (self.partition != "-").then_some(self.partition.as_str());
-        export(
-            &*session.open_existing()?,
-            &parse_asset(&self.asset)?,
-            partition,
-            &self.file,
-        )
+        let asset = parse_asset(&self.asset)?;
+        let table = read_table(&*session.open_read_only()?, &asset, partition)?;
+        if to_stdout {
+            let mut stdout = write_ipc(&table, std::io::stdout().lock())
+                .map_err(|e| format!("write to stdout: {e}"))?;
+            stdout.flush()?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        write_file(&table, &self.file)?;
+        outln!(
+            "wrote {} rows of {asset} to {}",
+            table.num_rows(),
+            self.file.display()
+        );
+        Ok(ExitCode::SUCCESS)
     }
 }
 
-fn export(store: &Store, asset: &AssetKey, partition: Option<&str>, file: &Path) -> CommandResult {
-    let table = store
+fn read_table(
+    store: &Store,
+    asset: &AssetKey,
+    partition: Option<&str>,
+) -> Result<ArrowPartition, Box<dyn std::error::Error>> {
+    Ok(store
         .get_arrow(asset, &partition_key(partition)?)?
         .ok_or_else(|| {
             format!(
                 "asset {asset} has no partition {}",
                 partition.unwrap_or("(unpartitioned)")
             )
-        })?;
-    let output = File::create(file).map_err(|e| format!("create {}: {e}", file.display()))?;
-    let mut writer = FileWriter::try_new(BufWriter::new(output), &table.schema)?;
+        })?)
+}
+
+/// Refuses `file` when it is, or would be created, inside `store`.
+fn refuse_inside_store(store: &Path, file: &Path) -> Result<(), String> {
+    let store = store
+        .canonicalize()
+        .map_err(|e| format!("{}: {e}", store.display()))?;
+    let target = resolved(file)?;
+    if target.starts_with(&store) {
+        return Err(format!(
+            "{}: refusing to export into the store {} (it would overwrite the store's own files)",
+            file.display(),
+            store.display()
+        ));
+    }
+    Ok(())
+}
+
+/// `file` with symbolic links resolved, or its parent's if it does not exist yet.
+fn resolved(file: &Path) -> Result<PathBuf, String> {
+    if let Ok(path) = file.canonicalize() {
+        return Ok(path);
+    }
+    let name = file
+        .file_name()
+        .ok_or_else(|| format!("{}: not a file name", file.display()))?;
+    let parent = match file.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let parent = parent
+        .canonicalize()
+        .map_err(|e| format!("{}: {e}", parent.display()))?;
+    Ok(parent.join(name))
+}
+
+/// Writes the table to a temporary file beside `file`, syncs it and renames
+/// it over `file`; on any failure the temporary file is removed.
+fn write_file(table: &ArrowPartition, file: &Path) -> Result<(), String> {
+    let name = file
+        .file_name()
+        .ok_or_else(|| format!("{}: not a file name", file.display()))?;
+    let mut temp_name = std::ffi::OsString::from(".");
+    temp_name.push(name);
+    temp_name.push(format!(".{}.tmp", std::process::id()));
+    let temp = file.with_file_name(temp_name);
+    let written = File::create(&temp)
+        .map_err(|e| format!("create {}: {e}", temp.display()))
+        .and_then(|output| {
+            let output = write_ipc(table, BufWriter::new(output))
+                .map_err(|e| format!("write {}: {e}", temp.display()))?;
+            let output = output
+                .into_inner()
+                .map_err(|e| format!("write {}: {e}", temp.display()))?;
+            output
+                .sync_all()
+                .map_err(|e| format!("sync {}: {e}", temp.display()))
+        })
+        .and_then(|()| {
+            std::fs::rename(&temp, file)
+                .map_err(|e| format!("rename {} to {}: {e}", temp.display(), file.display()))
+        });
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    written
+}
+
+/// Writes `table` as an Arrow IPC file to `output`; returns the writer.
+fn write_ipc<W: Write>(table: &ArrowPartition, output: W) -> Result<W, arrow_schema::ArrowError> {
+    let mut writer = FileWriter::try_new(output, &table.schema)?;
     for batch in &table.batches {
         writer.write(batch)?;
     }
     writer.finish()?;
-    writer.into_inner()?.get_ref().sync_all()?;
-    outln!(
-        "wrote {} rows of {asset} to {}",
-        table.num_rows(),
-        file.display()
-    );
-    Ok(ExitCode::SUCCESS)
+    writer.into_inner()
 }

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use clap::Args;
@@ -10,6 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use tessera_engine::Store;
 
 use super::{CommandResult, RunCommand};
+use crate::cli::interrupt::{INTERRUPTED_EXIT, cancel_on_interrupt};
 use crate::cli::session::Session;
 use crate::cli::table::{bytes, print_table};
 use crate::executor::{
@@ -27,7 +29,7 @@ pub(crate) struct Materialize {
     /// The last partition, inclusive (default: the pipeline's default range).
     #[arg(long)]
     to: Option<String>,
-    /// Partitions run at once.
+    /// Partitions run at once (at most 32 per core of this machine).
     #[arg(long, default_value_t = 2)]
     threads: usize,
     /// Only partitions that are missing, failed or stale.
@@ -41,16 +43,22 @@ pub(crate) struct Materialize {
 impl RunCommand for Materialize {
     fn run(self, session: &Session<'_>) -> CommandResult {
         let partitions = self.partitions(session.default_partitions())?;
+        let threads = checked_threads(self.threads)?;
         let store = session.open_for_writing()?;
         let definitions = session.definitions(store.clone())?;
+        let cancel = cancel_on_interrupt()?;
         let request = MaterializeRequest::new()
             .partitions(partitions)
             .only_missing_or_stale(self.missing_or_stale)
-            .threads(self.threads);
+            .threads(threads)
+            .cancel_flag(cancel.clone());
         let progress = Progress::new(self.quiet)?;
         let result = definitions.materialize_with(&request, &progress)?;
         progress.bar.finish_and_clear();
-        report(&store, &result)
+        drop(definitions);
+        let code = report(&store, &result, cancel.load(Ordering::SeqCst))?;
+        close(store)?;
+        Ok(code)
     }
 }
 
@@ -71,6 +79,26 @@ impl Materialize {
             (Some(from), Some(to)) => Ok(PartitionSelection::Range(from.clone(), to.clone())),
             _ => Err("give both --from and --to".to_owned()),
         }
+    }
+}
+
+/// `--threads`, refused past 32 per core (each is an OS thread).
+fn checked_threads(threads: usize) -> Result<usize, String> {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let most = cores * 32;
+    if threads == 0 || threads > most {
+        return Err(format!(
+            "--threads {threads}: give 1 to {most} (32 per core; this machine has {cores})"
+        ));
+    }
+    Ok(threads)
+}
+
+/// Closes the store (its last checkpoint and sync) when nothing else holds it.
+fn close(store: Arc<Store>) -> Result<(), Box<dyn std::error::Error>> {
+    match Arc::try_unwrap(store) {
+        Ok(store) => Ok(store.close()?),
+        Err(shared) => Ok(shared.flush()?),
     }
 }
 
@@ -119,7 +147,7 @@ struct AssetTotals {
     compute: Duration,
 }
 
-fn report(store: &Arc<Store>, result: &MaterializeResult) -> CommandResult {
+fn report(store: &Arc<Store>, result: &MaterializeResult, interrupted: bool) -> CommandResult {
     store.flush()?;
     for warning in &result.warnings {
         eprintln!("warning: {warning}");
@@ -140,6 +168,13 @@ fn report(store: &Arc<Store>, result: &MaterializeResult) -> CommandResult {
                 failed.partition.as_deref().unwrap_or("")
             );
         }
+    }
+    if interrupted {
+        outln!(
+            "interrupted: {} partitions were not started; the store is closed cleanly",
+            result.cancelled()
+        );
+        return Ok(ExitCode::from(INTERRUPTED_EXIT));
     }
     Ok(if result.is_success() {
         ExitCode::SUCCESS

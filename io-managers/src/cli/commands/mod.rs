@@ -6,6 +6,7 @@
 
 mod assets;
 mod export;
+mod init;
 mod materialize;
 mod partitions;
 mod repair;
@@ -49,6 +50,8 @@ macro_rules! subcommands {
 }
 
 subcommands! {
+    /// Make a store in `--store` (even in a directory that holds other files).
+    Init(init::Init),
     /// Materialize the pipeline's assets over a range of partitions.
     Materialize(materialize::Materialize),
     /// List the assets with their partition counts and sizes.

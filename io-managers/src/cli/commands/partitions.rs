@@ -20,7 +20,7 @@ pub(crate) struct Partitions {
 
 impl RunCommand for Partitions {
     fn run(self, session: &Session<'_>) -> CommandResult {
-        partitions(session.open_existing()?, &parse_asset(&self.asset)?)
+        partitions(session.open_read_only()?, &parse_asset(&self.asset)?)
     }
 }
 

@@ -27,7 +27,7 @@ pub(crate) struct Show {
 impl RunCommand for Show {
     fn run(self, session: &Session<'_>) -> CommandResult {
         show(
-            session.open_existing()?,
+            session.open_read_only()?,
             &parse_asset(&self.asset)?,
             self.partition.as_deref(),
             self.rows,

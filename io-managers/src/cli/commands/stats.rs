@@ -15,7 +15,7 @@ pub(crate) struct Stats {}
 
 impl RunCommand for Stats {
     fn run(self, session: &Session<'_>) -> CommandResult {
-        stats(&*session.open_existing()?)
+        stats(&*session.open_read_only()?)
     }
 }
 

@@ -15,7 +15,7 @@ pub(crate) struct Verify {}
 
 impl RunCommand for Verify {
     fn run(self, session: &Session<'_>) -> CommandResult {
-        verify(&*session.open_existing()?)
+        verify(&*session.open_read_only()?)
     }
 }
 
