@@ -1,0 +1,188 @@
+"""FilesystemIOManager against TesseraIOManager in one Python process.
+
+handle_output and load_input of one partition of 1 KiB, 1 MiB and 32 MB, as a
+pyarrow Table and as a pandas DataFrame; then a load of 365 upstream daily
+partitions (1 MiB each) as Dagster's dict and as Tessera's lazy mapping, with
+the peak resident memory of each load measured in a fresh subprocess.
+
+Run: python io-managers/python/bench/bench_io_managers.py [--repeat N] [--out FILE]
+Prints one Markdown table per part (median time per call).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from typing import Any
+
+import dagster as dg
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from tessera_dagster import LazyPartitions, TesseraIOManager
+
+SIZES = {"1 KiB": 1 << 10, "1 MiB": 1 << 20, "32 MB": 32_000_000}
+DAILY = dg.DailyPartitionsDefinition(start_date="2023-01-01", end_date="2024-01-01")
+DAYS = DAILY.get_partition_keys()
+
+
+def table_of(size: int) -> pa.Table:
+    """A float64/int64 table of about ``size`` bytes."""
+    rows = max(1, size // 16)
+    return pa.table({"value": np.arange(rows, dtype=np.float64), "id": np.arange(rows, dtype=np.int64)})
+
+
+def managers(base: str) -> dict[str, dg.IOManager]:
+    return {
+        "Filesystem (pickle)": dg.FilesystemIOManager(base_dir=f"{base}/fs"),
+        "Tessera Immediate": TesseraIOManager(base_dir=f"{base}/tessera-immediate"),
+        "Tessera Buffered": TesseraIOManager(base_dir=f"{base}/tessera-buffered", durability="buffered"),
+    }
+
+
+def median_seconds(call: Callable[[], Any], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def output_context(asset: str, partition: str) -> dg.OutputContext:
+    return dg.build_output_context(
+        asset_key=dg.AssetKey(asset), partition_key=partition, asset_partitions_def=DAILY
+    )
+
+
+def input_context(asset: str, partitions: list[str], annotation: Any) -> dg.InputContext:
+    return dg.build_input_context(
+        asset_key=dg.AssetKey(asset),
+        asset_partitions_def=DAILY,
+        asset_partition_key_range=dg.PartitionKeyRange(partitions[0], partitions[-1]),
+        dagster_type=dg.resolve_dagster_type(annotation),
+    )
+
+
+def one_partition_rows(base: str, repeat: int) -> list[dict[str, Any]]:
+    rows = []
+    for label, size in SIZES.items():
+        table = table_of(size)
+        for kind, value, annotation in (("pyarrow", table, pa.Table), ("pandas", table.to_pandas(), pd.DataFrame)):
+            for name, manager in managers(base).items():
+                asset = f"one_{kind}_{size}"
+                write = median_seconds(lambda: manager.handle_output(output_context(asset, DAYS[0]), value), repeat)
+                context = input_context(asset, [DAYS[0]], annotation)
+                read = median_seconds(lambda: manager.load_input(context), repeat)
+                rows.append({"size": label, "type": kind, "manager": name, "write_s": write, "read_s": read})
+    return rows
+
+
+def fill_year(base: str) -> None:
+    table = table_of(1 << 20)
+    for name, manager in managers(base).items():
+        if name == "Tessera Immediate":
+            continue
+        for day in DAYS:
+            manager.handle_output(output_context("year", day), table)
+
+
+def load_year(base: str, manager_name: str, mode: str) -> dict[str, Any]:
+    """Runs in a fresh subprocess: one 365-partition load, then a pass over it."""
+    import resource
+
+    manager = managers(base)[manager_name]
+    annotation = LazyPartitions if mode == "lazy" else dict[str, pa.Table]
+    context = input_context("year", DAYS, annotation)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.perf_counter()
+    loaded = manager.load_input(context)
+    loaded_s = time.perf_counter() - start
+    total = sum(loaded[day].num_rows for day in loaded)
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    return {"manager": manager_name, "mode": mode, "load_s": loaded_s, "load_and_pass_s": seconds,
+            "peak_rss_mib": peak / 1024, "rows": total}
+
+
+def open_cost(base: str, repeat: int) -> dict[str, float]:
+    """The per-operation cost TesseraIOManager pays: open → close, and open → get → close."""
+    from tessera_dagster import Store
+
+    path = f"{base}/tessera-buffered"
+
+    def open_close() -> None:
+        Store(path, durability="buffered").close()
+
+    def open_get_close() -> None:
+        with Store(path, durability="buffered") as store:
+            store.get(["year"], DAYS[100])
+
+    with Store(path) as store:
+        get_only = median_seconds(lambda: store.get(["year"], DAYS[100]), repeat * 20)
+    return {
+        "open_close_s": median_seconds(open_close, repeat * 20),
+        "open_get_close_s": median_seconds(open_get_close, repeat * 20),
+        "get_on_open_store_s": get_only,
+    }
+
+
+def year_rows(base: str) -> list[dict[str, Any]]:
+    rows = []
+    for manager_name, mode in (("Filesystem (pickle)", "dict"), ("Tessera Buffered", "dict"), ("Tessera Buffered", "lazy")):
+        done = subprocess.run(
+            [sys.executable, __file__, "--year-load", base, manager_name, mode],
+            capture_output=True, text=True, check=True,
+        )
+        rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    return rows
+
+
+def print_tables(one: list[dict[str, Any]], year: list[dict[str, Any]], cost: dict[str, float]) -> str:
+    lines = ["| size | type | manager | handle_output | load_input | load speed-up vs filesystem |",
+             "| --- | --- | --- | ---: | ---: | ---: |"]
+    baseline = {(r["size"], r["type"]): r["read_s"] for r in one if r["manager"].startswith("Filesystem")}
+    for r in one:
+        speedup = baseline[(r["size"], r["type"])] / r["read_s"]
+        lines.append(f"| {r['size']} | {r['type']} | {r['manager']} | {r['write_s'] * 1e3:.3f} ms "
+                     f"| {r['read_s'] * 1e3:.3f} ms | {speedup:.1f}x |")
+    lines += ["", "| 365 daily partitions of 1 MiB | load_input | load + one pass | peak RSS growth |",
+              "| --- | ---: | ---: | ---: |"]
+    for r in year:
+        lines.append(f"| {r['manager']}, {r['mode']} | {r['load_s'] * 1e3:.1f} ms | "
+                     f"{r['load_and_pass_s'] * 1e3:.1f} ms | {r['peak_rss_mib']:.0f} MiB |")
+    lines += ["", "| per-operation open (store of 365 partitions) | median |", "| --- | ---: |",
+              f"| open + close | {cost['open_close_s'] * 1e3:.3f} ms |",
+              f"| open + get + close | {cost['open_get_close_s'] * 1e3:.3f} ms |",
+              f"| get on an open store | {cost['get_on_open_store_s'] * 1e3:.3f} ms |"]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--out", help="also write the tables to this file")
+    parser.add_argument("--year-load", nargs=3, metavar=("BASE", "MANAGER", "MODE"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.year_load:
+        print(json.dumps(load_year(*args.year_load)))
+        return
+    with tempfile.TemporaryDirectory() as base:
+        one = one_partition_rows(base, args.repeat)
+        fill_year(base)
+        report = print_tables(one, year_rows(base), open_cost(base, args.repeat))
+    print(report)
+    if args.out:
+        with open(args.out, "w") as out:
+            out.write(report + "\n")
+
+
+if __name__ == "__main__":
+    main()

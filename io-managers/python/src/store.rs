@@ -1,0 +1,280 @@
+//! [`PyStore`]: the engine's `Store` for Python.
+
+use std::collections::BTreeMap;
+use std::sync::RwLock;
+use std::time::Duration;
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+use tessera_engine::{Payload, Store, WriteBatch};
+
+use crate::blob::PyBlob;
+use crate::errors::{StoreClosedError, py_result};
+use crate::keys::{asset_key, codec, codec_name, index_kind, partition_key, partition_text};
+use crate::verify::verify_summary;
+
+/// One put of [`PyStore::put_many`]: asset path, partition (`None`:
+/// unpartitioned), payload, codec name, data version, user metadata.
+type PutEntry<'py> = (
+    Vec<String>,
+    Option<String>,
+    Bound<'py, PyBytes>,
+    String,
+    Option<String>,
+    Option<BTreeMap<String, String>>,
+);
+
+/// A Tessera store directory, opened for reading and writing.
+///
+/// Every call releases the GIL while the engine works, so threads may share
+/// one store. `close()` (or leaving a `with` block) flushes it and releases
+/// the directory; any later call raises `StoreClosedError`. Blobs read before
+/// the close stay valid.
+#[pyclass(name = "Store", module = "tessera_dagster._native", frozen)]
+pub(crate) struct PyStore {
+    store: RwLock<Option<Store>>,
+}
+
+impl PyStore {
+    /// A handle on the open store (a cheap clone), or `StoreClosedError`.
+    fn handle(&self) -> PyResult<Store> {
+        let guard = self
+            .store
+            .read()
+            .map_err(|_| StoreClosedError::new_err("store lock poisoned by a panic"))?;
+        guard
+            .clone()
+            .ok_or_else(|| StoreClosedError::new_err("the store is closed"))
+    }
+}
+
+/// Adds one put to `batch`.
+fn add_put<'a>(batch: &mut WriteBatch<'a>, entry: &'a PutEntry<'_>) -> PyResult<()> {
+    let (asset, partition, bytes, codec_text, data_version, metadata) = entry;
+    let asset = asset_key(asset.clone())?;
+    let partition = partition_key(partition.clone())?;
+    let mut payload = Payload::encoded(codec(codec_text)?, bytes.as_bytes());
+    if let Some(version) = data_version {
+        payload = payload.with_data_version(version.clone());
+    }
+    for (key, value) in metadata.iter().flatten() {
+        payload = payload.with_metadata(key.clone(), value.clone());
+    }
+    batch.put(&asset, &partition, payload);
+    Ok(())
+}
+
+#[pymethods]
+impl PyStore {
+    /// Opens (or creates) the store in `path`.
+    ///
+    /// `durability`: `"immediate"` (a write returns once it survives power
+    /// loss) or `"buffered"` (once the OS has it; `flush()` makes it durable).
+    /// `index`: `"redb"` or `"sled"` (default: the store's own, redb when new).
+    /// `lock_timeout`: seconds to wait while another handle or process holds
+    /// the directory (default 0.25). `read_only`: no lock, no writes.
+    #[new]
+    #[pyo3(signature = (path, durability="immediate", index=None, lock_timeout=None, read_only=false, verify_checksums=true))]
+    fn open(
+        py: Python<'_>,
+        path: std::path::PathBuf,
+        durability: &str,
+        index: Option<&str>,
+        lock_timeout: Option<f64>,
+        read_only: bool,
+        verify_checksums: bool,
+    ) -> PyResult<Self> {
+        let mut builder = Store::builder(&path)
+            .durability(crate::keys::durability(durability)?)
+            .verify_checksums(verify_checksums);
+        if let Some(name) = index {
+            builder = builder.index(index_kind(name)?);
+        }
+        if let Some(seconds) = lock_timeout {
+            let wait = Duration::try_from_secs_f64(seconds)
+                .map_err(|e| PyValueError::new_err(format!("lock_timeout {seconds}: {e}")))?;
+            builder = builder.wait_for_lock(wait);
+        }
+        if read_only {
+            builder = builder.read_only();
+        }
+        let store = py_result(py.detach(|| builder.open()))?;
+        Ok(Self {
+            store: RwLock::new(Some(store)),
+        })
+    }
+
+    /// Stores `data` under `(asset, partition)` as one atomic write.
+    #[pyo3(signature = (asset, partition, data, codec="raw", data_version=None, metadata=None))]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "mirrors the Python method's keyword arguments"
+    )]
+    fn put(
+        &self,
+        py: Python<'_>,
+        asset: Vec<String>,
+        partition: Option<String>,
+        data: Bound<'_, PyBytes>,
+        codec: &str,
+        data_version: Option<String>,
+        metadata: Option<BTreeMap<String, String>>,
+    ) -> PyResult<()> {
+        let entry = (
+            asset,
+            partition,
+            data,
+            codec.to_owned(),
+            data_version,
+            metadata,
+        );
+        self.put_many(py, vec![entry], None)
+    }
+
+    /// Stores every entry `(asset, partition, data, codec, data_version,
+    /// metadata)` in one atomic batch: after a crash, all of them or none.
+    #[pyo3(signature = (entries, durability=None))]
+    fn put_many(
+        &self,
+        py: Python<'_>,
+        entries: Vec<PutEntry<'_>>,
+        durability: Option<&str>,
+    ) -> PyResult<()> {
+        let store = self.handle()?;
+        let mut batch = WriteBatch::new();
+        if let Some(name) = durability {
+            batch = batch.durability(crate::keys::durability(name)?);
+        }
+        for entry in &entries {
+            add_put(&mut batch, entry)?;
+        }
+        py_result(py.detach(|| store.write(batch)))
+    }
+
+    /// The payload under `(asset, partition)`, or `None`.
+    fn get(
+        &self,
+        py: Python<'_>,
+        asset: Vec<String>,
+        partition: Option<String>,
+    ) -> PyResult<Option<PyBlob>> {
+        let store = self.handle()?;
+        let (asset, partition) = (asset_key(asset)?, partition_key(partition)?);
+        let blob = py_result(py.detach(|| store.get(&asset, &partition)))?;
+        Ok(blob.map(PyBlob::new))
+    }
+
+    /// The metadata under `(asset, partition)` without reading the payload:
+    /// a dict with `codec`, `size`, `checksum`, `created_at`, `data_version`
+    /// and `metadata`, or `None`.
+    fn meta<'py>(
+        &self,
+        py: Python<'py>,
+        asset: Vec<String>,
+        partition: Option<String>,
+    ) -> PyResult<Option<Bound<'py, pyo3::types::PyDict>>> {
+        let store = self.handle()?;
+        let (asset, partition) = (asset_key(asset)?, partition_key(partition)?);
+        let Some(meta) = py_result(py.detach(|| store.meta(&asset, &partition)))? else {
+            return Ok(None);
+        };
+        let dict = pyo3::types::PyDict::new(py);
+        dict.set_item("codec", codec_name(meta.codec))?;
+        dict.set_item("size", meta.len)?;
+        dict.set_item("checksum", meta.checksum.0)?;
+        dict.set_item("created_at", meta.created_at.to_rfc3339())?;
+        dict.set_item("data_version", meta.data_version)?;
+        dict.set_item("metadata", meta.metadata)?;
+        Ok(Some(dict))
+    }
+
+    /// Whether `(asset, partition)` holds a payload.
+    fn contains(
+        &self,
+        py: Python<'_>,
+        asset: Vec<String>,
+        partition: Option<String>,
+    ) -> PyResult<bool> {
+        let store = self.handle()?;
+        let (asset, partition) = (asset_key(asset)?, partition_key(partition)?);
+        py_result(py.detach(|| store.contains(&asset, &partition)))
+    }
+
+    /// Deletes `(asset, partition)`; whether it existed.
+    fn delete(
+        &self,
+        py: Python<'_>,
+        asset: Vec<String>,
+        partition: Option<String>,
+    ) -> PyResult<bool> {
+        let store = self.handle()?;
+        let (asset, partition) = (asset_key(asset)?, partition_key(partition)?);
+        py_result(py.detach(|| store.delete(&asset, &partition)))
+    }
+
+    /// Every asset with a stored partition, as path lists, in key order.
+    fn list_assets(&self, py: Python<'_>) -> PyResult<Vec<Vec<String>>> {
+        let store = self.handle()?;
+        let assets = py_result(py.detach(|| store.list_assets()))?;
+        Ok(assets.iter().map(|a| a.components().to_vec()).collect())
+    }
+
+    /// The partitions of `asset`, in key order (`None`: the unpartitioned value).
+    fn list_partitions(&self, py: Python<'_>, asset: Vec<String>) -> PyResult<Vec<Option<String>>> {
+        let store = self.handle()?;
+        let asset = asset_key(asset)?;
+        let partitions = py_result(py.detach(|| store.list_partitions(&asset)))?;
+        Ok(partitions.iter().map(partition_text).collect())
+    }
+
+    /// Checks every payload's checksum and the index against the log; a dict
+    /// with `ok`, `checked`, `bytes` and `damaged` (a list of messages).
+    fn verify<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        let store = self.handle()?;
+        let report = py_result(py.detach(|| store.verify()))?;
+        verify_summary(py, &report)
+    }
+
+    /// Makes every write that returned before this call durable.
+    fn flush(&self, py: Python<'_>) -> PyResult<()> {
+        let store = self.handle()?;
+        py_result(py.detach(|| store.flush()))
+    }
+
+    /// Flushes and closes the store, releasing its directory. Closing twice is
+    /// allowed; any other call after it raises `StoreClosedError`.
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        let taken = self
+            .store
+            .write()
+            .map_err(|_| StoreClosedError::new_err("store lock poisoned by a panic"))?
+            .take();
+        match taken {
+            Some(store) => py_result(py.detach(|| store.close())),
+            None => Ok(()),
+        }
+    }
+
+    /// Whether `close()` was called.
+    #[getter]
+    fn closed(&self) -> bool {
+        self.store.read().map(|s| s.is_none()).unwrap_or(true)
+    }
+
+    /// The store's directory.
+    #[getter]
+    fn path(&self) -> PyResult<std::path::PathBuf> {
+        Ok(self.handle()?.path().to_path_buf())
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    #[pyo3(signature = (*_exc))]
+    fn __exit__(&self, py: Python<'_>, _exc: &Bound<'_, pyo3::types::PyTuple>) -> PyResult<bool> {
+        self.close(py)?;
+        Ok(false)
+    }
+}
