@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import statistics
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 import dagster as dg
+from dagster._core.types.dagster_type import resolve_dagster_type
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -31,6 +33,7 @@ from tessera_dagster import LazyPartitions, TesseraIOManager
 SIZES = {"1 KiB": 1 << 10, "1 MiB": 1 << 20, "32 MB": 32_000_000}
 DAILY = dg.DailyPartitionsDefinition(start_date="2023-01-01", end_date="2024-01-01")
 DAYS = DAILY.get_partition_keys()
+logging.disable(logging.INFO)  # the filesystem manager logs every call at DEBUG
 
 
 def table_of(size: int) -> pa.Table:
@@ -41,7 +44,9 @@ def table_of(size: int) -> pa.Table:
 
 def managers(base: str) -> dict[str, dg.IOManager]:
     return {
-        "Filesystem (pickle)": dg.FilesystemIOManager(base_dir=f"{base}/fs"),
+        "Filesystem (pickle)": dg.FilesystemIOManager(base_dir=f"{base}/fs").create_io_manager(
+            dg.build_init_resource_context()
+        ),
         "Tessera Immediate": TesseraIOManager(base_dir=f"{base}/tessera-immediate"),
         "Tessera Buffered": TesseraIOManager(base_dir=f"{base}/tessera-buffered", durability="buffered"),
     }
@@ -67,7 +72,7 @@ def input_context(asset: str, partitions: list[str], annotation: Any) -> dg.Inpu
         asset_key=dg.AssetKey(asset),
         asset_partitions_def=DAILY,
         asset_partition_key_range=dg.PartitionKeyRange(partitions[0], partitions[-1]),
-        dagster_type=dg.resolve_dagster_type(annotation),
+        dagster_type=resolve_dagster_type(annotation),
     )
 
 
