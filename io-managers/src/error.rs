@@ -44,6 +44,23 @@ pub enum Error {
         /// The type that was given or asked for.
         found: &'static str,
     },
+    /// A stored rkyv value was asked for as another type than the one it was
+    /// stored as (the manager records the type and its archived layout).
+    #[error("asset {asset}{} holds a {stored} ({stored_layout}), not a {requested} ({requested_layout})", partition.as_ref().map(|p| format!(" partition {p:?}")).unwrap_or_default())]
+    WrongStoredType {
+        /// The asset read.
+        asset: AssetKey,
+        /// The partition read (`None` for an unpartitioned asset).
+        partition: Option<String>,
+        /// The type the value was stored as.
+        stored: String,
+        /// Its archived layout.
+        stored_layout: String,
+        /// The type asked for.
+        requested: &'static str,
+        /// Its archived layout.
+        requested_layout: String,
+    },
     /// No manager is registered under this key.
     #[error("no I/O manager or input manager is registered as {0:?}")]
     UnknownManager(String),

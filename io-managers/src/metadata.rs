@@ -12,6 +12,11 @@ pub const ROW_COUNT: &str = "dagster/row_count";
 pub const BYTE_SIZE: &str = "tessera/byte_size";
 /// The key of the path of a file written by the filesystem I/O manager.
 pub const PATH: &str = "path";
+/// The Rust type of an rkyv value, recorded by [`crate::RkyvIoManager`].
+pub const RKYV_TYPE: &str = "tessera/rkyv_type";
+/// The layout of an rkyv value's archived form (`size=…,align=…`), recorded
+/// by [`crate::RkyvIoManager`].
+pub const RKYV_LAYOUT: &str = "tessera/rkyv_layout";
 
 /// One metadata value.
 #[derive(Debug, Clone, PartialEq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]

@@ -7,12 +7,13 @@ use rkyv::api::high::{HighDeserializer, HighValidator};
 use rkyv::bytecheck::CheckBytes;
 use rkyv::rancor;
 use rkyv::{Archive, Deserialize};
-use tessera_engine::{ArchivedBlob, AssetKey, Payload, RkyvCheck, RkyvSerialize, Store};
+use tessera_engine::{ArchivedBlob, AssetKey, Blob, Payload, RkyvCheck, RkyvSerialize, Store};
 
 use super::StoreTarget;
 use crate::context::{InputContext, OutputContext};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::manager::{InputManager, IoManager, PartitionMap, StoredValue, check_range};
+use crate::metadata::{RKYV_LAYOUT, RKYV_TYPE};
 
 /// Stores a `T` as an rkyv archive; loads it back as a `T`.
 ///
@@ -80,14 +81,14 @@ where
     type Value = T;
 
     fn handle_output(&self, context: &OutputContext, value: T) -> Result<()> {
-        self.target.write_one(context, Payload::rkyv(&value)?)
+        self.target.write_one(context, typed_payload(&value)?)
     }
 
     fn handle_range_output(&self, context: &OutputContext, values: PartitionMap<T>) -> Result<()> {
         check_range(context, &values)?;
         let payloads = values
             .into_iter()
-            .map(|(key, value)| Ok((key, Payload::rkyv(&value)?)))
+            .map(|(key, value)| Ok((key, typed_payload(&value)?)))
             .collect::<Result<PartitionMap<Payload<'static>>>>()?;
         self.target.write_range(context, payloads)
     }
@@ -137,6 +138,49 @@ where
         let Some(blob) = self.target.read(context, partition)? else {
             return Ok(None);
         };
+        check_stored_type::<T>(&blob, partition)?;
         Ok(Some(blob.rkyv::<T>()?))
     }
+}
+
+/// The archived layout of `T`, as recorded beside its values.
+fn layout<T: Archive>() -> String {
+    format!(
+        "size={},align={}",
+        std::mem::size_of::<T::Archived>(),
+        std::mem::align_of::<T::Archived>()
+    )
+}
+
+/// `value` as an rkyv payload that names its type and archived layout.
+fn typed_payload<T>(value: &T) -> Result<Payload<'static>>
+where
+    T: Archive + RkyvSerialize,
+{
+    Ok(Payload::rkyv(value)?
+        .with_metadata(RKYV_TYPE, std::any::type_name::<T>())
+        .with_metadata(RKYV_LAYOUT, layout::<T>()))
+}
+
+/// Refuses a value stored as another type than `T`. A value stored without a
+/// type (before the managers recorded it) is loaded as before.
+fn check_stored_type<T: Archive>(blob: &Blob, partition: Option<&str>) -> Result<()> {
+    let metadata = &blob.meta().metadata;
+    let (Some(stored), Some(stored_layout)) = (metadata.get(RKYV_TYPE), metadata.get(RKYV_LAYOUT))
+    else {
+        return Ok(());
+    };
+    let requested = std::any::type_name::<T>();
+    let requested_layout = layout::<T>();
+    if stored == requested && *stored_layout == requested_layout {
+        return Ok(());
+    }
+    Err(Error::WrongStoredType {
+        asset: blob.asset().clone(),
+        partition: partition.map(str::to_owned),
+        stored: stored.clone(),
+        stored_layout: stored_layout.clone(),
+        requested,
+        requested_layout,
+    })
 }
