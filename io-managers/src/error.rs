@@ -46,21 +46,8 @@ pub enum Error {
     },
     /// A stored rkyv value was asked for as another type than the one it was
     /// stored as (the manager records the type and its archived layout).
-    #[error("asset {asset}{} holds a {stored} ({stored_layout}), not a {requested} ({requested_layout})", partition.as_ref().map(|p| format!(" partition {p:?}")).unwrap_or_default())]
-    WrongStoredType {
-        /// The asset read.
-        asset: AssetKey,
-        /// The partition read (`None` for an unpartitioned asset).
-        partition: Option<String>,
-        /// The type the value was stored as.
-        stored: String,
-        /// Its archived layout.
-        stored_layout: String,
-        /// The type asked for.
-        requested: &'static str,
-        /// Its archived layout.
-        requested_layout: String,
-    },
+    #[error(transparent)]
+    WrongStoredType(Box<StoredTypeMismatch>),
     /// No manager is registered under this key.
     #[error("no I/O manager or input manager is registered as {0:?}")]
     UnknownManager(String),
@@ -182,3 +169,22 @@ pub enum Error {
 
 /// The result type of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What [`Error::WrongStoredType`] reports: the value, the type it was stored
+/// as and the type asked for, each with its archived layout.
+#[derive(Debug, thiserror::Error)]
+#[error("asset {asset}{} holds a {stored} ({stored_layout}), not a {requested} ({requested_layout})", partition.as_ref().map(|p| format!(" partition {p:?}")).unwrap_or_default())]
+pub struct StoredTypeMismatch {
+    /// The asset read.
+    pub asset: AssetKey,
+    /// The partition read (`None` for an unpartitioned asset).
+    pub partition: Option<String>,
+    /// The type the value was stored as.
+    pub stored: String,
+    /// Its archived layout.
+    pub stored_layout: String,
+    /// The type asked for.
+    pub requested: &'static str,
+    /// Its archived layout.
+    pub requested_layout: String,
+}

@@ -57,7 +57,7 @@ pub use adapters::{
     InMemoryIoManager, RkyvIoManager, RkyvViewInputManager, StoreTarget,
 };
 pub use context::{InputContext, LoadMode, OutputContext, PartitionKeyRange};
-pub use error::{Error, Result};
+pub use error::{Error, Result, StoredTypeMismatch};
 pub use manager::{
     AnyValue, ErasedInput, InputManager, InputValue, IoManager, IoManagers, LoadedInput,
     PartitionMap, StoredValue,

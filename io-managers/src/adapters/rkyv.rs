@@ -11,7 +11,7 @@ use tessera_engine::{ArchivedBlob, AssetKey, Blob, Payload, RkyvCheck, RkyvSeria
 
 use super::StoreTarget;
 use crate::context::{InputContext, OutputContext};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, StoredTypeMismatch};
 use crate::manager::{InputManager, IoManager, PartitionMap, StoredValue, check_range};
 use crate::metadata::{RKYV_LAYOUT, RKYV_TYPE};
 
@@ -175,12 +175,12 @@ fn check_stored_type<T: Archive>(blob: &Blob, partition: Option<&str>) -> Result
     if stored == requested && *stored_layout == requested_layout {
         return Ok(());
     }
-    Err(Error::WrongStoredType {
+    Err(Error::WrongStoredType(Box::new(StoredTypeMismatch {
         asset: blob.asset().clone(),
         partition: partition.map(str::to_owned),
         stored: stored.clone(),
         stored_layout: stored_layout.clone(),
         requested,
         requested_layout,
-    })
+    })))
 }
