@@ -146,3 +146,36 @@ fn errors_print_one_line_and_exit_non_zero() {
     );
     assert_eq!(bad_range.status.code(), Some(2));
 }
+
+#[test]
+fn asset_keys_print_in_one_form_that_every_command_reads_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store_dir = dir.path().join("store");
+    {
+        let store = tessera_engine::Store::open(&store_dir).expect("open");
+        let unpartitioned = tessera_engine::PartitionKey::unpartitioned();
+        for (components, value) in [
+            (vec!["a", "b"], b"two components".as_slice()),
+            (vec!["a/b"], b"one component".as_slice()),
+            (vec!["bell\u{7}"], b"control".as_slice()),
+        ] {
+            let asset = tessera_engine::AssetKey::new(components).expect("key");
+            store
+                .put(&asset, &unpartitioned, tessera_engine::Payload::raw(value))
+                .expect("put");
+        }
+    }
+    let assets = stdout(&tessera(&store_dir, &["assets"]));
+    let names: Vec<&str> = assets
+        .lines()
+        .skip(2)
+        .filter_map(|line| line.split_whitespace().next())
+        .collect();
+    assert_eq!(names, ["a/b", "a\\/b", "bell\\u{7}"], "{assets}");
+    assert!(!assets.contains('\u{7}'), "no raw control character");
+    for (printed, size) in [("a/b", "14"), ("a\\/b", "13"), ("bell\\u{7}", "7")] {
+        let show = stdout(&tessera(&store_dir, &["show", printed]));
+        assert!(show.contains(&format!("asset:        {printed}\n")), "{show}");
+        assert!(show.contains(&format!("bytes:        {size} ")), "{show}");
+    }
+}

@@ -47,6 +47,7 @@ mod app;
 mod args;
 mod commands;
 mod interrupt;
+mod keys;
 mod session;
 mod table;
 

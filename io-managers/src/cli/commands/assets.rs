@@ -6,6 +6,7 @@ use clap::Args;
 use tessera_engine::Store;
 
 use super::{CommandResult, RunCommand};
+use crate::cli::keys::shown;
 use crate::cli::session::Session;
 use crate::cli::table::{bytes, print_table};
 use crate::records::RESERVED_PREFIX;
@@ -36,7 +37,7 @@ fn assets(store: &Store) -> CommandResult {
         } else {
             partitions.len().to_string()
         };
-        rows.push(vec![asset.to_string(), count, bytes(size)]);
+        rows.push(vec![shown(&asset).to_string(), count, bytes(size)]);
     }
     print_table(&["asset", "partitions", "bytes"], &rows)?;
     Ok(ExitCode::SUCCESS)

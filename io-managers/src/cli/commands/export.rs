@@ -15,7 +15,8 @@ use arrow_ipc::writer::FileWriter;
 use clap::Args;
 use tessera_engine::{ArrowPartition, AssetKey, Store};
 
-use super::{CommandResult, RunCommand, parse_asset, partition_key};
+use super::{CommandResult, RunCommand, parse_asset, parse_partition, partition_key};
+use crate::cli::keys::{shown, shown_partition};
 use crate::cli::session::Session;
 
 /// `tessera export ASSET PARTITION FILE`.
@@ -35,9 +36,12 @@ impl RunCommand for Export {
         if !to_stdout {
             refuse_inside_store(session.store_dir(), &self.file)?;
         }
-        let partition = (self.partition != "-").then_some(self.partition.as_str());
+        let partition = match self.partition.as_str() {
+            "-" => None,
+            text => Some(parse_partition(text)?),
+        };
         let asset = parse_asset(&self.asset)?;
-        let table = read_table(&*session.open_read_only()?, &asset, partition)?;
+        let table = read_table(&*session.open_read_only()?, &asset, partition.as_deref())?;
         if to_stdout {
             let mut stdout = write_ipc(&table, std::io::stdout().lock())
                 .map_err(|e| format!("write to stdout: {e}"))?;
@@ -46,8 +50,9 @@ impl RunCommand for Export {
         }
         write_file(&table, &self.file)?;
         outln!(
-            "wrote {} rows of {asset} to {}",
+            "wrote {} rows of {} to {}",
             table.num_rows(),
+            shown(&asset),
             self.file.display()
         );
         Ok(ExitCode::SUCCESS)
@@ -63,8 +68,12 @@ fn read_table(
         .get_arrow(asset, &partition_key(partition)?)?
         .ok_or_else(|| {
             format!(
-                "asset {asset} has no partition {}",
-                partition.unwrap_or("(unpartitioned)")
+                "asset {} has no partition {}",
+                shown(asset),
+                partition.map_or_else(
+                    || "(unpartitioned)".to_owned(),
+                    |p| shown_partition(p).to_string()
+                )
             )
         })?)
 }

@@ -12,6 +12,7 @@ use tessera_engine::Store;
 
 use super::{CommandResult, RunCommand};
 use crate::cli::interrupt::{INTERRUPTED_EXIT, cancel_on_interrupt};
+use crate::cli::keys::{shown, shown_partition};
 use crate::cli::session::Session;
 use crate::cli::table::{bytes, print_table};
 use crate::executor::{
@@ -130,8 +131,8 @@ impl RunObserver for Progress {
         self.bar.inc(1);
         self.bar.set_message(format!(
             "{} {}",
-            outcome.asset,
-            outcome.partition.as_deref().unwrap_or("")
+            shown(&outcome.asset),
+            shown_partition(outcome.partition.as_deref().unwrap_or(""))
         ));
     }
 }
@@ -164,8 +165,8 @@ fn report(store: &Arc<Store>, result: &MaterializeResult, interrupted: bool) -> 
         if let TaskStatus::Failed { error } = &failed.status {
             outln!(
                 "failed: {} {}: {error}",
-                failed.asset,
-                failed.partition.as_deref().unwrap_or("")
+                shown(&failed.asset),
+                shown_partition(failed.partition.as_deref().unwrap_or(""))
             );
         }
     }
@@ -187,7 +188,7 @@ fn print_summary(outcomes: &[PartitionOutcome]) -> std::io::Result<()> {
     let mut totals: BTreeMap<String, AssetTotals> = BTreeMap::new();
     let mut order = Vec::new();
     for outcome in outcomes {
-        let name = outcome.asset.to_string();
+        let name = shown(&outcome.asset).to_string();
         if !totals.contains_key(&name) {
             order.push(name.clone());
         }

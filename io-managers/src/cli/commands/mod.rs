@@ -19,6 +19,7 @@ use std::process::ExitCode;
 
 use tessera_engine::{AssetKey, PartitionKey};
 
+use super::keys;
 use super::session::Session;
 
 /// What a subcommand returns.
@@ -70,9 +71,15 @@ subcommands! {
     Stats(stats::Stats),
 }
 
-/// Parses an asset key written as on screen (`public/weather_obs`).
+/// Parses an asset key written as on screen (`public/weather_obs`, `a\/b`).
 pub(crate) fn parse_asset(path: &str) -> Result<AssetKey, Box<dyn Error>> {
-    Ok(AssetKey::parse(path)?)
+    Ok(keys::parse_asset(path)?)
+}
+
+/// Parses a partition key written as on screen (`\` and control
+/// characters escaped).
+pub(crate) fn parse_partition(text: &str) -> Result<String, Box<dyn Error>> {
+    Ok(keys::parse_partition(text)?)
 }
 
 /// The partition key of `partition`, or the unpartitioned key for `None`.

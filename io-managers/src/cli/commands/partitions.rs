@@ -7,6 +7,7 @@ use clap::Args;
 use tessera_engine::{AssetKey, Store};
 
 use super::{CommandResult, RunCommand, parse_asset};
+use crate::cli::keys::{shown, shown_partition};
 use crate::cli::session::Session;
 use crate::cli::table::{bytes, print_table};
 use crate::records::RecordStore;
@@ -32,7 +33,10 @@ fn partitions(store: Arc<Store>, asset: &AssetKey) -> CommandResult {
         let meta = store.meta(asset, &partition)?;
         let record = records.materialization(asset, key)?;
         rows.push(vec![
-            key.unwrap_or("(unpartitioned)").to_owned(),
+            key.map_or_else(
+                || "(unpartitioned)".to_owned(),
+                |key| shown_partition(key).to_string(),
+            ),
             meta.as_ref().map_or_else(String::new, |m| bytes(m.len)),
             meta.as_ref()
                 .and_then(|m| m.metadata.get("dagster/row_count").cloned())
@@ -44,7 +48,7 @@ fn partitions(store: Arc<Store>, asset: &AssetKey) -> CommandResult {
         ]);
     }
     if rows.is_empty() {
-        return Err(format!("asset {asset} has no stored partitions").into());
+        return Err(format!("asset {} has no stored partitions", shown(asset)).into());
     }
     print_table(
         &[

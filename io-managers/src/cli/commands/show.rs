@@ -7,7 +7,8 @@ use std::sync::Arc;
 use clap::Args;
 use tessera_engine::{AssetKey, Codec, Store};
 
-use super::{CommandResult, RunCommand, parse_asset, partition_key};
+use super::{CommandResult, RunCommand, parse_asset, parse_partition, partition_key};
+use crate::cli::keys::{shown, shown_components, shown_partition};
 use crate::cli::session::Session;
 use crate::cli::table::{batch_rows, bytes, print_table};
 use crate::records::RecordStore;
@@ -26,10 +27,11 @@ pub(crate) struct Show {
 
 impl RunCommand for Show {
     fn run(self, session: &Session<'_>) -> CommandResult {
+        let partition = self.partition.as_deref().map(parse_partition).transpose()?;
         show(
             session.open_read_only()?,
             &parse_asset(&self.asset)?,
-            self.partition.as_deref(),
+            partition.as_deref(),
             self.rows,
         )
     }
@@ -44,13 +46,14 @@ fn show(
     let key = partition_key(partition)?;
     let blob = store.get(asset, &key)?.ok_or_else(|| {
         format!(
-            "asset {asset} has no partition {}",
-            partition.unwrap_or("(unpartitioned)")
+            "asset {} has no partition {}",
+            shown(asset),
+            partition_label(partition)
         )
     })?;
     let meta = blob.meta();
-    outln!("asset:        {asset}");
-    outln!("partition:    {}", partition.unwrap_or("(unpartitioned)"));
+    outln!("asset:        {}", shown(asset));
+    outln!("partition:    {}", partition_label(partition));
     outln!("codec:        {:?}", meta.codec);
     outln!("bytes:        {} ({})", meta.len, bytes(meta.len));
     outln!("crc32:        {:08x}", meta.checksum.0);
@@ -75,7 +78,7 @@ fn show(
         for input in &record.inputs {
             outln!(
                 "read:         {} ({} partitions)",
-                input.asset.join("/"),
+                shown_components(&input.asset),
                 input.partitions.len()
             );
         }
@@ -107,4 +110,12 @@ fn show(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A partition key as printed, or `(unpartitioned)`.
+fn partition_label(partition: Option<&str>) -> String {
+    partition.map_or_else(
+        || "(unpartitioned)".to_owned(),
+        |key| shown_partition(key).to_string(),
+    )
 }
