@@ -74,8 +74,7 @@ pub struct DimensionPartitionMapping {
 /// `UpstreamPartitionsResult`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct UpstreamPartitions {
-    /// Upstream keys that exist, in the upstream definition's order (the order
-    /// given, for specific partitions).
+    /// Upstream keys that exist, in the upstream definition's order.
     pub keys: Vec<String>,
     /// Keys the mapping requires that the upstream does not have (yet); a run
     /// of the downstream partitions should fail on them. For multi mappings

@@ -63,7 +63,8 @@ fn bounds(
         .transpose()
 }
 
-/// `tick` moved by `n` partitions of `def`, held inside `bounds` on the side
+/// `tick` moved by `n` partitions of `def` (existing ones: excluded windows
+/// are not counted), held inside `bounds` on the side
 /// the offset points to when `clamp` allows it (Dagster clamps both sides;
 /// see [`upstream`] for the one exception).
 fn offset(
@@ -73,7 +74,7 @@ fn offset(
     bounds: Option<(DateTime<Utc>, DateTime<Utc>)>,
     clamp_forward: bool,
 ) -> Result<DateTime<Utc>> {
-    let moved = def.step(tick, n)?;
+    let moved = def.offset_windows(tick, n)?;
     Ok(match bounds {
         Some((start, _)) if n < 0 => moved.max(start),
         Some((_, end)) if n > 0 && clamp_forward => moved.min(end),

@@ -29,21 +29,25 @@ pub(super) fn last_upstream(
     })
 }
 
-/// The given keys, in the given order; those the upstream does not hold are
-/// reported as required but nonexistent (Dagster returns them unchecked).
+/// The given keys in the upstream definition's order (as Dagster returns
+/// them: a subset of the upstream definition); those the upstream does not
+/// hold are reported as required but nonexistent, in the order given
+/// (Dagster returns them unchecked).
 pub(super) fn specific_upstream(
     keys: &[String],
     upstream_def: &PartitionsDefinition,
     ctx: &PartitionContext<'_>,
 ) -> Result<UpstreamPartitions> {
+    let mut existing = Vec::new();
     let mut result = UpstreamPartitions::default();
     for key in super::order::dedup(keys.iter().cloned()) {
         if upstream_def.contains(&key, ctx)? {
-            result.keys.push(key);
+            existing.push(key);
         } else {
             result.required_but_nonexistent.push(key);
         }
     }
+    result.keys = super::order::in_definition_order(upstream_def, existing, ctx)?;
     Ok(result)
 }
 

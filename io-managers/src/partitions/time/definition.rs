@@ -254,10 +254,32 @@ impl TimeWindowPartitionsDefinition {
         self.cadence.at_or_before(self.timezone, t)
     }
 
-    /// The tick `n` schedule ticks from `tick` (exclusions ignored, as
-    /// Dagster's offsets).
+    /// The tick `n` schedule ticks from `tick`, excluded ticks included.
     pub(crate) fn step(&self, tick: DateTime<Utc>, n: i64) -> Result<DateTime<Utc>> {
         self.cadence.step(self.timezone, tick, n)
+    }
+
+    /// `t` moved over `n` existing windows, as Dagster's offsets move
+    /// (`_offsetted_datetime`): backwards, the start of the `|n|`-th
+    /// non-excluded window ending at or before `t`; forwards, the end of the
+    /// `n`-th non-excluded window starting at or after `t`. Excluded windows
+    /// are not partitions, so they are not counted: one day back from a
+    /// Monday without weekends is the Friday.
+    pub(crate) fn offset_windows(&self, t: DateTime<Utc>, n: i64) -> Result<DateTime<Utc>> {
+        if self.exclusions.is_empty() && self.tick_at_or_after(t)? == t {
+            return self.step(t, n);
+        }
+        let mut at = t;
+        for _ in 0..n.unsigned_abs() {
+            at = if n < 0 {
+                let end = self.tick_at_or_before(at)?;
+                self.skip_excluded(self.step(end, -1)?, -1)?
+            } else {
+                let start = self.skip_excluded(self.tick_at_or_after(at)?, 1)?;
+                self.next_tick(start)?
+            };
+        }
+        Ok(at)
     }
 
     /// Whether the window starting at `tick` is excluded.

@@ -78,13 +78,13 @@ pub(crate) fn parse_key(tz: Tz, fmt: &str, key: &str) -> Result<DateTime<Utc>, S
     instant(tz, &parsed)
 }
 
-/// A `start`, `end` or exclusion date: `fmt`, else `%Y-%m-%d` (midnight),
-/// else `%Y-%m-%d %H:%M:%S`, in `tz`.
+/// A `start`, `end` or exclusion date: parsed by `fmt` (fields the format
+/// lacks default as in `strptime`: January, the 1st, midnight), else as
+/// `%Y-%m-%d` (midnight), else as `%Y-%m-%d %H:%M:%S`, in `tz`.
 pub(crate) fn parse_date(tz: Tz, fmt: &str, value: &str) -> Result<DateTime<Utc>> {
     [fmt, "%Y-%m-%d", "%Y-%m-%d %H:%M:%S"]
         .iter()
-        .find_map(|f| parse_fields(f, value).ok())
-        .and_then(|parsed| naive(&parsed).ok())
+        .find_map(|f| parse_fields(f, value).ok().and_then(|p| naive(&p).ok()))
         .map(|n| earliest(tz, n))
         .ok_or_else(|| PartitionsError::MalformedDate {
             value: value.to_owned(),
@@ -98,22 +98,39 @@ fn parse_fields(fmt: &str, text: &str) -> chrono::format::ParseResult<Parsed> {
     Ok(parsed)
 }
 
-/// The local time of `parsed`, missing time fields taken as 0 and a missing
-/// day as the 1st (for `%Y-%m`).
+/// The local time of `parsed`. Fields the format does not have default as
+/// in `strptime` (which Dagster parses keys with): the year 1900, January,
+/// the 1st, midnight, and AM for a 12-hour clock without `%p`. A date given
+/// by day of year (`%j`) or by week and weekday (`%U`, `%W`, `%V`) keeps it.
 fn naive(parsed: &Parsed) -> Result<NaiveDateTime, String> {
     let mut p = parsed.clone();
     let text = |e: chrono::format::ParseError| e.to_string();
-    if p.hour_div_12().is_none() && p.hour_mod_12().is_none() {
+    let has_year = p.year().is_some()
+        || p.year_div_100().is_some()
+        || p.year_mod_100().is_some()
+        || p.isoyear().is_some();
+    let has_week =
+        p.week_from_sun().is_some() || p.week_from_mon().is_some() || p.isoweek().is_some();
+    let has_date_in_year = p.ordinal().is_some() || has_week;
+    if !has_year {
+        p.set_year(1900).map_err(text)?;
+    }
+    if p.month().is_none() && !has_date_in_year {
+        p.set_month(1).map_err(text)?;
+    }
+    if p.day().is_none() && !has_date_in_year {
+        p.set_day(1).map_err(text)?;
+    }
+    if p.hour_mod_12().is_none() {
         p.set_hour(0).map_err(text)?;
+    } else if p.hour_div_12().is_none() {
+        p.set_ampm(false).map_err(text)?;
     }
     if p.minute().is_none() {
         p.set_minute(0).map_err(text)?;
     }
     if p.second().is_none() {
         p.set_second(0).map_err(text)?;
-    }
-    if p.day().is_none() && p.ordinal().is_none() && p.weekday().is_none() {
-        p.set_day(1).map_err(text)?;
     }
     let date = p.to_naive_date().map_err(text)?;
     let time = p.to_naive_time().map_err(text)?;
