@@ -34,6 +34,20 @@ pub enum Error {
         /// The partition asked for (`None` for an unpartitioned asset).
         partition: Option<String>,
     },
+    /// A file-backed manager found no file for an (asset, partition): the
+    /// key asked for and the file looked at (Dagster's `FileNotFoundError`
+    /// names the file). Like [`Error::Missing`], it is the manager's own
+    /// "not found" and is what `allow_missing_partitions` skips.
+    #[error("asset {asset}{} has no stored value: no file at {}", partition.as_ref().map(|p| format!(" partition {p:?}")).unwrap_or_default(), path.display())]
+    MissingFile {
+        /// The asset asked for.
+        asset: AssetKey,
+        /// The partition asked for (`None` for an unpartitioned asset).
+        partition: Option<String>,
+        /// The file that does not exist (for a multi-partition key, the
+        /// current layout's; the legacy `a|b` file was tried too).
+        path: PathBuf,
+    },
     /// A value was handed to, or asked of, a manager as a type it does not handle.
     #[error("I/O manager {manager:?} handles {expected}, not {found}")]
     WrongType {

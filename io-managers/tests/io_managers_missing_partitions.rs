@@ -170,8 +170,10 @@ fn the_filesystem_manager_reports_missing_files_as_missing() {
     let error = manager
         .load_input(&input)
         .expect_err("2022-01-02 is missing");
+    let expected_path = base.path().join("daily").join("2022-01-02");
     assert!(
-        matches!(&error, Error::Missing { partition: Some(p), .. } if p == "2022-01-02"),
+        matches!(&error, Error::MissingFile { partition: Some(p), path, .. }
+            if p == "2022-01-02" && *path == expected_path),
         "{error:?}"
     );
 }

@@ -21,7 +21,8 @@ use crate::metadata::{MetadataValue, PATH, ROW_COUNT};
 /// Writes each partition as an Arrow IPC file at Dagster's layout:
 /// `<base_dir>/<asset/key/path>/<partition_key>` (unpartitioned:
 /// `<base_dir>/<asset/key/path>`; a multi-partition key `a|b` is one
-/// directory level per dimension). Any Arrow tool reads the files.
+/// directory level per dimension, and a load falls back to the legacy
+/// `<asset>/a|b` file as Dagster's does). Any Arrow tool reads the files.
 ///
 /// Writes are atomic per file (temporary file, fsync, rename, fsync of the
 /// directory); keys that would escape `base_dir` are escaped as Dagster
@@ -71,6 +72,27 @@ impl FilesystemIoManager {
             }
         }
         Ok(path)
+    }
+
+    /// Where Dagster's filesystem managers once wrote a multi-partition key:
+    /// the whole key `a|b` as one file name (`<asset>/a|b`). Loads fall back
+    /// to it when the current layout's file (`<asset>/a/b`) is absent, as
+    /// Dagster's UPath manager does; writes never use it. `None` for a key
+    /// of one dimension.
+    ///
+    /// # Errors
+    /// [`Error::UnsafePath`] for a key that cannot be a path.
+    pub fn legacy_multi_path(
+        &self,
+        asset: &AssetKey,
+        partition: Option<&str>,
+    ) -> Result<Option<PathBuf>> {
+        let Some(key) = partition.filter(|k| k.contains('|')) else {
+            return Ok(None);
+        };
+        let mut path = self.path_for(asset, None)?;
+        path.extend(escape_key(key)?);
+        Ok(Some(path))
     }
 
     fn write_file(&self, path: &Path, batches: &[RecordBatch]) -> Result<()> {
@@ -193,6 +215,15 @@ fn single_segment(component: &str) -> Result<String> {
     })
 }
 
+/// The file at `path`, or `None` when there is none.
+fn open_existing(path: &Path) -> Result<Option<File>> {
+    match File::open(path) {
+        Ok(file) => Ok(Some(file)),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(io_error("open", path)(error)),
+    }
+}
+
 fn io_error(op: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> Error {
     let path = path.to_path_buf();
     move |source| Error::Io { op, path, source }
@@ -207,15 +238,32 @@ impl InputManager for FilesystemIoManager {
         partition: Option<&str>,
     ) -> Result<Option<ArrowPartition>> {
         let path = self.path_for(context.asset_key(), partition)?;
-        let file = match File::open(&path) {
-            Ok(file) => file,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(error) => return Err(io_error("open", &path)(error)),
+        let file = match open_existing(&path)? {
+            Some(file) => file,
+            None => match self.legacy_multi_path(context.asset_key(), partition)? {
+                Some(legacy) => match open_existing(&legacy)? {
+                    Some(file) => file,
+                    None => return Ok(None),
+                },
+                None => return Ok(None),
+            },
         };
         let reader = FileReader::try_new(file, None)?;
         let schema = reader.schema();
         let batches = reader.collect::<Result<Vec<_>, _>>()?;
         Ok(Some(ArrowPartition { schema, batches }))
+    }
+
+    /// Names the file looked at (the current layout's) as well as the key.
+    fn missing_error(&self, context: &InputContext, partition: Option<&str>) -> Error {
+        match self.path_for(context.asset_key(), partition) {
+            Ok(path) => Error::MissingFile {
+                asset: context.asset_key().clone(),
+                partition: partition.map(str::to_owned),
+                path,
+            },
+            Err(error) => error,
+        }
     }
 }
 

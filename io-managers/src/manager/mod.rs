@@ -38,12 +38,19 @@ pub trait InputManager: Send + Sync + 'static {
         partition: Option<&str>,
     ) -> Result<Option<Self::Loaded>>;
 
+    /// The error for a value [`InputManager::load_partition`] did not find:
+    /// [`Error::Missing`] naming asset and partition. A manager that looks in
+    /// a place (a file) names that place too.
+    fn missing_error(&self, context: &InputContext, partition: Option<&str>) -> Error {
+        missing(context, partition)
+    }
+
     /// Loads the input: one value for an unpartitioned upstream, else the
     /// mapped partitions shaped by [`InputContext::load_mode`].
     ///
     /// # Errors
-    /// [`Error::Missing`] naming asset and partition when a value is absent
-    /// (unless [`InputContext::allow_missing_partitions`]), or the errors of
+    /// [`InputManager::missing_error`] when a value is absent (unless
+    /// [`InputContext::allow_missing_partitions`]), or the errors of
     /// [`InputManager::load_partition`].
     fn load_input(&self, context: &InputContext) -> Result<LoadedInput<Self::Loaded>> {
         load_with_contract(self, context)
@@ -121,7 +128,7 @@ fn load_with_contract<M: InputManager + ?Sized>(
     if !context.has_asset_partitions() {
         let value = manager
             .load_partition(context, None)?
-            .ok_or_else(|| missing(context, None))?;
+            .ok_or_else(|| manager.missing_error(context, None))?;
         return Ok(LoadedInput::new(InputValue::One(None, value), Vec::new()));
     }
     let mut loaded = PartitionMap::default();
@@ -130,7 +137,7 @@ fn load_with_contract<M: InputManager + ?Sized>(
         match manager.load_partition(context, Some(key))? {
             Some(value) => loaded.push(key.clone(), value),
             None if context.allow_missing_partitions() => skipped.push(key.clone()),
-            None => return Err(missing(context, Some(key))),
+            None => return Err(manager.missing_error(context, Some(key))),
         }
     }
     Ok(LoadedInput::new(shape(context, loaded), skipped))
