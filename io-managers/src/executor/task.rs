@@ -18,8 +18,7 @@ use crate::error::{Error, Result};
 use crate::metadata::Metadata;
 use crate::records::{
     FailureRecord, InputProvenance, MaterializationRecord, NULL_DATA_VERSION,
-    SKIP_PARTITION_DATA_VERSION_DEPENDENCY_THRESHOLD, data_version_from_inputs,
-    partitioned_input_data_version,
+    data_version_from_inputs, partitioned_input_data_version,
 };
 
 /// What every task of one run shares.
@@ -268,8 +267,8 @@ fn input_context(
     builder.build()
 }
 
-/// The data versions an input read, per partition while there are fewer than
-/// Dagster's threshold of them.
+/// The data versions an input read, per partition, however many there are
+/// (Dagster keeps them only below 100 partitions), read with one range scan.
 fn input_provenance(
     definitions: &Definitions,
     upstream: &AssetDefinition,
@@ -287,19 +286,21 @@ fn input_provenance(
             (vec![(String::new(), version.clone())], version)
         }
         Some(keys) => {
-            let versions = keys
+            let mut found = definitions.records.data_versions(&upstream.key, keys)?;
+            let versions: Vec<(String, String)> = keys
                 .iter()
-                .map(|key| Ok((key.clone(), version_of(Some(key))?)))
-                .collect::<Result<Vec<_>>>()?;
+                .map(|key| {
+                    let version = found.remove(key);
+                    (
+                        key.clone(),
+                        version.unwrap_or_else(|| NULL_DATA_VERSION.to_owned()),
+                    )
+                })
+                .collect();
             let combined = partitioned_input_data_version(
                 versions.iter().map(|(k, v)| (k.as_str(), v.as_str())),
             );
-            let kept = if versions.len() < SKIP_PARTITION_DATA_VERSION_DEPENDENCY_THRESHOLD {
-                versions
-            } else {
-                Vec::new()
-            };
-            (kept, combined)
+            (versions, combined)
         }
     };
     Ok(InputProvenance {

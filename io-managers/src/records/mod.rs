@@ -9,9 +9,9 @@ mod version;
 
 pub use record::{FailureRecord, InputProvenance, MaterializationRecord, PartitionStatus};
 pub(crate) use staleness::StalenessResolver;
-pub use staleness::{StaleCause, StaleCauseCategory, StaleStatus};
+pub use staleness::{StaleCause, StaleCauseCategory, StalePartition, StaleStatus};
 pub use store::{RESERVED_PREFIX, RecordStore};
 pub use version::{
-    DEFAULT_DATA_VERSION, NULL_DATA_VERSION, SKIP_PARTITION_DATA_VERSION_DEPENDENCY_THRESHOLD,
-    data_version_from_inputs, partitioned_input_data_version,
+    DEFAULT_DATA_VERSION, NULL_DATA_VERSION, data_version_from_inputs,
+    partitioned_input_data_version,
 };

@@ -1,5 +1,6 @@
 //! Where records live: reserved assets of the same store.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use tessera_engine::{AssetKey, PartitionKey, Payload, Store, WriteBatch};
@@ -58,6 +59,40 @@ impl RecordStore {
             &key(partition)?,
         )?;
         Ok(view.map(|record| record.data_version.as_str().to_owned()))
+    }
+
+    /// The data versions of those of `partitions` that `asset` has
+    /// materialized, keyed by partition; a partition never materialized is
+    /// absent.
+    ///
+    /// One range scan over the byte range the keys span finds which exist (for
+    /// keys that sort chronologically, as Dagster's default formats do, the
+    /// range holds nothing else), then each found record's data version is
+    /// read in place. Any number of partitions: there is no threshold.
+    ///
+    /// # Errors
+    /// The store's errors.
+    pub fn data_versions(
+        &self,
+        asset: &AssetKey,
+        partitions: &[String],
+    ) -> Result<HashMap<String, String>> {
+        let (Some(first), Some(last)) = (partitions.iter().min(), partitions.iter().max()) else {
+            return Ok(HashMap::new());
+        };
+        let wanted: HashSet<&str> = partitions.iter().map(String::as_str).collect();
+        let materializations = namespaced("materializations", asset)?;
+        let range = PartitionKey::new(first.as_str())?..=PartitionKey::new(last.as_str())?;
+        let mut versions = HashMap::with_capacity(wanted.len());
+        for found in self.store.list_partitions_in(&materializations, range)? {
+            let Some(key) = found.as_str().filter(|k| wanted.contains(k)) else {
+                continue;
+            };
+            if let Some(version) = self.data_version(asset, Some(key))? {
+                versions.insert(key.to_owned(), version);
+            }
+        }
+        Ok(versions)
     }
 
     /// The latest failed attempt at `(asset, partition)` since its last success.

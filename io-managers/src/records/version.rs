@@ -8,9 +8,6 @@ pub const DEFAULT_DATA_VERSION: &str = "INITIAL";
 /// The data version of an input whose upstream was never materialized
 /// (Dagster's `NULL_DATA_VERSION`).
 pub const NULL_DATA_VERSION: &str = "NULL";
-/// From this many mapped upstream partitions on, an input's data version and
-/// staleness do not follow each partition (Dagster's constant of that name).
-pub const SKIP_PARTITION_DATA_VERSION_DEPENDENCY_THRESHOLD: usize = 100;
 
 /// A computed data version: the SHA-256 of the code version followed by the
 /// input data versions ordered by their asset key string (Dagster's rule).
