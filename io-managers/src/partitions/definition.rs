@@ -20,7 +20,7 @@ pub enum PartitionsDefinition {
     TimeWindow(TimeWindowPartitionsDefinition),
     /// Keys added and removed at run time.
     Dynamic(DynamicPartitionsDefinition),
-    /// The cross product of two definitions.
+    /// The cross product of two (or more) definitions.
     Multi(MultiPartitionsDefinition),
 }
 
@@ -35,15 +35,9 @@ impl PartitionsDefinition {
             Self::Static(def) => Ok(def.keys().to_vec()),
             Self::TimeWindow(def) => def.keys(ctx.now),
             Self::Dynamic(def) => def.keys(ctx),
-            Self::Multi(def) => {
-                let [a, b] = dimension_keys(def, ctx)?;
-                Ok(a.iter()
-                    .flat_map(|x| {
-                        b.iter()
-                            .map(move |y| MultiPartitionsDefinition::join_key([x, y]))
-                    })
-                    .collect())
-            }
+            Self::Multi(def) => Ok(MultiPartitionsDefinition::product(&dimension_keys(
+                def, ctx,
+            )?)),
         }
     }
 
@@ -57,12 +51,9 @@ impl PartitionsDefinition {
             Self::Static(def) => Ok(def.keys().len()),
             Self::TimeWindow(def) => def.key_count(ctx.now),
             Self::Dynamic(def) => Ok(def.keys(ctx)?.len()),
-            Self::Multi(def) => {
-                let [a, b] = [&def.dimensions()[0], &def.dimensions()[1]];
-                Ok(a.definition
-                    .key_count(ctx)?
-                    .saturating_mul(b.definition.key_count(ctx)?))
-            }
+            Self::Multi(def) => def.dimensions().iter().try_fold(1usize, |n, d| {
+                Ok(n.saturating_mul(d.definition.key_count(ctx)?))
+            }),
         }
     }
 
@@ -90,8 +81,8 @@ impl PartitionsDefinition {
     }
 
     /// The keys from `first` to `last` inclusive, as Dagster's
-    /// `PartitionKeyRange`; for multi partitions the rectangle of the
-    /// per-dimension ranges.
+    /// `PartitionKeyRange`; for multi partitions the box of the per-dimension
+    /// ranges (a rectangle for two dimensions).
     ///
     /// # Errors
     /// [`PartitionsError::KeyNotFound`] when an end is not a key,
@@ -108,15 +99,13 @@ impl PartitionsDefinition {
             Self::Dynamic(def) => slice_range(&def.keys(ctx)?, first, last, def.name()),
             Self::Multi(def) => {
                 let (f, l) = (def.split_key(first)?, def.split_key(last)?);
-                let dims = def.dimensions();
-                let a = dims[0].definition.keys_in_range(f[0], l[0], ctx)?;
-                let b = dims[1].definition.keys_in_range(f[1], l[1], ctx)?;
-                Ok(a.iter()
-                    .flat_map(|x| {
-                        b.iter()
-                            .map(move |y| MultiPartitionsDefinition::join_key([x, y]))
-                    })
-                    .collect())
+                let ranges = def
+                    .dimensions()
+                    .iter()
+                    .zip(f.iter().zip(&l))
+                    .map(|(d, (a, b))| d.definition.keys_in_range(a, b, ctx))
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(MultiPartitionsDefinition::product(&ranges))
             }
         }
     }
@@ -135,14 +124,14 @@ impl PartitionsDefinition {
             Self::TimeWindow(def) => def.time_window_for_key(key).map(Some),
             Self::Multi(def) => {
                 let parts = def.split_key(key)?;
-                let time: Vec<usize> = (0..2)
+                let time: Vec<usize> = (0..def.dimensions().len())
                     .filter(|i| def.dimensions()[*i].definition.is_time_window())
                     .collect();
                 match time.as_slice() {
                     [] => Ok(None),
                     [i] => def.dimensions()[*i].definition.time_window_for_key(parts[*i]),
                     _ => Err(PartitionsError::InvalidDefinition(
-                        "a multi-partitions definition with two time dimensions has no single time window"
+                        "a multi-partitions definition with several time dimensions has no single time window"
                             .to_owned(),
                     )),
                 }
@@ -208,9 +197,11 @@ impl From<MultiPartitionsDefinition> for PartitionsDefinition {
 fn dimension_keys(
     def: &MultiPartitionsDefinition,
     ctx: &PartitionContext<'_>,
-) -> Result<[Vec<String>; 2]> {
-    let dims = def.dimensions();
-    Ok([dims[0].definition.keys(ctx)?, dims[1].definition.keys(ctx)?])
+) -> Result<Vec<Vec<String>>> {
+    def.dimensions()
+        .iter()
+        .map(|d| d.definition.keys(ctx))
+        .collect()
 }
 
 /// The keys from `first` to `last` inclusive of an ordered list.

@@ -1,4 +1,4 @@
-//! [`MultiPartitionsDefinition`]: the cross product of two definitions.
+//! [`MultiPartitionsDefinition`]: the cross product of two (or more) definitions.
 
 use super::definition::PartitionsDefinition;
 use super::error::{PartitionsError, Result};
@@ -16,12 +16,13 @@ pub struct Dimension {
     pub definition: PartitionsDefinition,
 }
 
-/// Partitions over two dimensions, as Dagster's `MultiPartitionsDefinition`.
+/// Partitions over two dimensions, as Dagster's `MultiPartitionsDefinition`,
+/// or over more (a Tessera extension, [`MultiPartitionsDefinition::with_dimensions`]).
 ///
 /// Dimensions are sorted by name; a key is the dimension keys in that order
 /// joined by `|` (`{"static": "a", "date": "2022-01-01"}` is
-/// `"2022-01-01|a"`). Keys enumerate the Cartesian product with the first
-/// dimension varying slowest.
+/// `"2022-01-01|a"`; three dimensions give `a|b|c`). Keys enumerate the
+/// Cartesian product with the first dimension varying slowest.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct MultiPartitionsDefinition {
     dimensions: Vec<Dimension>,
@@ -29,13 +30,36 @@ pub struct MultiPartitionsDefinition {
 
 impl MultiPartitionsDefinition {
     /// A definition over exactly two named dimensions, each static, time
-    /// window or dynamic.
+    /// window or dynamic: Dagster's constructor, with its limit.
     ///
     /// # Errors
     /// [`PartitionsError::InvalidDefinition`] for a dimension count other than
     /// 2, an empty or repeated name, a nested multi definition, or a static
     /// key containing `|`, `,`, `[` or `]`.
     pub fn new<I, S>(dimensions: I) -> Result<Self>
+    where
+        I: IntoIterator<Item = (S, PartitionsDefinition)>,
+        S: Into<String>,
+    {
+        let def = Self::with_dimensions(dimensions)?;
+        if def.dimensions.len() != 2 {
+            return Err(invalid(format!(
+                "multi-partitions definitions have exactly 2 dimensions, not {} \
+                 (MultiPartitionsDefinition::with_dimensions takes more)",
+                def.dimensions.len()
+            )));
+        }
+        Ok(def)
+    }
+
+    /// A definition over two or more named dimensions (Dagster stops at two,
+    /// dagster #21177). Keys, order, mappings and the filesystem layout
+    /// extend the two-dimension rules: `a|b|c` in sorted-dimension order, the
+    /// first dimension slowest, one directory level per dimension.
+    ///
+    /// # Errors
+    /// As [`MultiPartitionsDefinition::new`], for fewer than 2 dimensions.
+    pub fn with_dimensions<I, S>(dimensions: I) -> Result<Self>
     where
         I: IntoIterator<Item = (S, PartitionsDefinition)>,
         S: Into<String>,
@@ -47,18 +71,18 @@ impl MultiPartitionsDefinition {
                 definition,
             })
             .collect();
-        if dimensions.len() != 2 {
+        if dimensions.len() < 2 {
             return Err(invalid(format!(
-                "multi-partitions definitions have exactly 2 dimensions, not {}",
+                "multi-partitions definitions have at least 2 dimensions, not {}",
                 dimensions.len()
             )));
         }
         dimensions.sort_by(|a, b| a.name.cmp(&b.name));
         dimensions.iter().try_for_each(check_dimension)?;
-        if dimensions[0].name == dimensions[1].name {
+        if let Some(pair) = dimensions.windows(2).find(|w| w[0].name == w[1].name) {
             return Err(invalid(format!(
                 "dimension {:?} appears twice",
-                dimensions[0].name
+                pair[0].name
             )));
         }
         Ok(Self { dimensions })
@@ -104,8 +128,19 @@ impl MultiPartitionsDefinition {
 
     /// The key of the per-dimension keys, given in sorted-dimension order.
     #[must_use]
-    pub fn join_key(keys: [&str; 2]) -> String {
-        format!("{}{MULTIPARTITION_KEY_DELIMITER}{}", keys[0], keys[1])
+    pub fn join_key<I, S>(keys: I) -> String
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let mut key = String::new();
+        for (i, part) in keys.into_iter().enumerate() {
+            if i > 0 {
+                key.push(MULTIPARTITION_KEY_DELIMITER);
+            }
+            key.push_str(part.as_ref());
+        }
+        key
     }
 
     /// The per-dimension keys of `key`, in sorted-dimension order (the
@@ -113,19 +148,18 @@ impl MultiPartitionsDefinition {
     /// not checked.
     ///
     /// # Errors
-    /// [`PartitionsError::KeyNotFound`] when `key` is not two keys joined by `|`.
-    pub fn split_key<'k>(&self, key: &'k str) -> Result<[&'k str; 2]> {
-        let mut parts = key.split(MULTIPARTITION_KEY_DELIMITER);
-        match (parts.next(), parts.next(), parts.next()) {
-            (Some(a), Some(b), None) => Ok([a, b]),
-            _ => Err(PartitionsError::KeyNotFound {
-                key: key.to_owned(),
-                definition: format!(
-                    "multi ({}, {})",
-                    self.dimensions[0].name, self.dimensions[1].name
-                ),
-            }),
+    /// [`PartitionsError::KeyNotFound`] when `key` is not one key per
+    /// dimension joined by `|`.
+    pub fn split_key<'k>(&self, key: &'k str) -> Result<Vec<&'k str>> {
+        let parts: Vec<&str> = key.split(MULTIPARTITION_KEY_DELIMITER).collect();
+        if parts.len() == self.dimensions.len() {
+            return Ok(parts);
         }
+        let names: Vec<&str> = self.dimensions.iter().map(|d| d.name.as_str()).collect();
+        Err(PartitionsError::KeyNotFound {
+            key: key.to_owned(),
+            definition: format!("multi ({})", names.join(", ")),
+        })
     }
 
     /// The keys of `key` by dimension name.
@@ -142,13 +176,30 @@ impl MultiPartitionsDefinition {
             .collect())
     }
 
-    /// The key whose dimension `name` has key `dimension_key` and whose other
-    /// dimension has `other_key`.
-    pub(crate) fn key_with(&self, index: usize, dimension_key: &str, other_key: &str) -> String {
-        if index == 0 {
-            Self::join_key([dimension_key, other_key])
-        } else {
-            Self::join_key([other_key, dimension_key])
+    /// The keys of the Cartesian product of per-dimension key lists (in
+    /// sorted-dimension order), the first dimension varying slowest.
+    pub(crate) fn product(per_dimension: &[Vec<String>]) -> Vec<String> {
+        let total = per_dimension
+            .iter()
+            .try_fold(1usize, |n, keys| n.checked_mul(keys.len()))
+            .unwrap_or(0);
+        let mut keys = Vec::with_capacity(total);
+        if total == 0 {
+            return keys;
+        }
+        let mut at = vec![0usize; per_dimension.len()];
+        loop {
+            keys.push(Self::join_key(
+                per_dimension.iter().zip(&at).map(|(list, &i)| &list[i]),
+            ));
+            let Some(carry) = (0..at.len())
+                .rev()
+                .find(|&d| at[d] + 1 < per_dimension[d].len())
+            else {
+                return keys;
+            };
+            at[carry] += 1;
+            at[carry + 1..].iter_mut().for_each(|i| *i = 0);
         }
     }
 }

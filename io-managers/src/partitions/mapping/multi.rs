@@ -1,5 +1,6 @@
 //! `MultiPartitionMapping`: per-dimension mappings between two
-//! multi-partitioned assets; unmapped dimensions depend on all partitions.
+//! multi-partitioned assets (of any number of dimensions); unmapped
+//! dimensions depend on all partitions.
 
 use std::collections::BTreeMap;
 
@@ -13,7 +14,7 @@ use crate::partitions::multi::MultiPartitionsDefinition;
 const NAME: &str = "MultiPartitionMapping";
 
 /// Per upstream dimension index: the downstream dimension index and mapping.
-type Links<'m> = [Option<(usize, &'m DimensionPartitionMapping)>; 2];
+type Links<'m> = Vec<Option<(usize, &'m DimensionPartitionMapping)>>;
 
 fn resolve<'d, 'm>(
     map: &'m BTreeMap<String, DimensionPartitionMapping>,
@@ -32,7 +33,7 @@ fn resolve<'d, 'm>(
             reason: "both sides must be multi-partitions definitions".to_owned(),
         });
     };
-    let mut links: Links<'m> = [None, None];
+    let mut links: Links<'m> = vec![None; up.dimensions().len()];
     for (upstream_dimension, mapping) in map {
         let from = up.dimension_index(upstream_dimension)?;
         let to = down.dimension_index(&mapping.dimension_name)?;
@@ -50,15 +51,6 @@ fn resolve<'d, 'm>(
     Ok((up, down, links))
 }
 
-fn cross(a: &[String], b: &[String]) -> Vec<String> {
-    a.iter()
-        .flat_map(|x| {
-            b.iter()
-                .map(move |y| MultiPartitionsDefinition::join_key([x, y]))
-        })
-        .collect()
-}
-
 /// Upstream partitions of downstream keys: for each downstream key, the
 /// product over upstream dimensions of the mapped keys (all keys for an
 /// unmapped dimension). Nonexistent partitions are per-dimension keys.
@@ -70,31 +62,32 @@ pub(super) fn upstream(
     ctx: &PartitionContext<'_>,
 ) -> Result<UpstreamPartitions> {
     let (up, down, links) = resolve(map, upstream_def, downstream_def)?;
-    let all = [
-        up.dimensions()[0].definition.keys(ctx)?,
-        up.dimensions()[1].definition.keys(ctx)?,
-    ];
+    let mut all: Vec<Option<Vec<String>>> = vec![None; up.dimensions().len()];
     let mut keys = Vec::new();
     let mut missing = Vec::new();
     for key in downstream_keys {
         let parts = down.split_key(key)?;
-        let mut per_dimension: [Vec<String>; 2] = [Vec::new(), Vec::new()];
+        let mut per_dimension = Vec::with_capacity(links.len());
         for (i, link) in links.iter().enumerate() {
-            per_dimension[i] = match link {
-                None => all[i].clone(),
+            let dimension = &up.dimensions()[i].definition;
+            per_dimension.push(match link {
+                None => match &all[i] {
+                    Some(keys) => keys.clone(),
+                    None => all[i].insert(dimension.keys(ctx)?).clone(),
+                },
                 Some((to, mapping)) => {
                     let mapped = mapping.partition_mapping.upstream_for_downstream(
                         &[parts[*to].to_owned()],
                         Some(&down.dimensions()[*to].definition),
-                        &up.dimensions()[i].definition,
+                        dimension,
                         ctx,
                     )?;
                     missing.extend(mapped.required_but_nonexistent);
                     mapped.keys
                 }
-            };
+            });
         }
-        keys.extend(cross(&per_dimension[0], &per_dimension[1]));
+        keys.extend(MultiPartitionsDefinition::product(&per_dimension));
     }
     Ok(UpstreamPartitions {
         keys: in_definition_order(upstream_def, keys, ctx)?,
@@ -114,23 +107,23 @@ pub(super) fn downstream(
     let mut keys = Vec::new();
     for key in upstream_keys {
         let parts = up.split_key(key)?;
-        let mut per_dimension: [Vec<String>; 2] = [Vec::new(), Vec::new()];
-        for (j, slot) in per_dimension.iter_mut().enumerate() {
+        let mut per_dimension = Vec::with_capacity(down.dimensions().len());
+        for (j, dimension) in down.dimensions().iter().enumerate() {
             let link = links
                 .iter()
                 .enumerate()
                 .find_map(|(i, l)| l.filter(|(to, _)| *to == j).map(|(_, m)| (i, m)));
-            *slot = match link {
-                None => down.dimensions()[j].definition.keys(ctx)?,
+            per_dimension.push(match link {
+                None => dimension.definition.keys(ctx)?,
                 Some((i, mapping)) => mapping.partition_mapping.downstream_for_upstream(
                     &[parts[i].to_owned()],
                     &up.dimensions()[i].definition,
-                    &down.dimensions()[j].definition,
+                    &dimension.definition,
                     ctx,
                 )?,
-            };
+            });
         }
-        keys.extend(cross(&per_dimension[0], &per_dimension[1]));
+        keys.extend(MultiPartitionsDefinition::product(&per_dimension));
     }
     in_definition_order(downstream_def, keys, ctx)
 }

@@ -1,5 +1,6 @@
-//! `MultiToSingleDimensionPartitionMapping`: a multi-partitioned asset and an
-//! asset partitioned like one of its dimensions.
+//! `MultiToSingleDimensionPartitionMapping`: a multi-partitioned asset (of
+//! any number of dimensions) and an asset partitioned like one of its
+//! dimensions.
 
 use super::order::dedup;
 use super::{PartitionMapping, UpstreamPartitions};
@@ -24,25 +25,24 @@ impl Matched<'_> {
         &self.multi.dimensions()[self.index].definition
     }
 
-    fn other(&self) -> &PartitionsDefinition {
-        &self.multi.dimensions()[1 - self.index].definition
-    }
-
     /// Every multi key whose matched dimension is one of `keys`, in the multi
-    /// definition's order (`keys` in the dimension's order).
+    /// definition's order (`keys` in the dimension's order): every other
+    /// dimension takes all its keys.
     fn expand(&self, keys: &[String], ctx: &PartitionContext<'_>) -> Result<Vec<String>> {
-        let others = self.other().keys(ctx)?;
-        let pairs: Vec<String> = if self.index == 0 {
-            keys.iter()
-                .flat_map(|k| others.iter().map(move |o| self.multi.key_with(0, k, o)))
-                .collect()
-        } else {
-            others
-                .iter()
-                .flat_map(|o| keys.iter().map(move |k| self.multi.key_with(1, k, o)))
-                .collect()
-        };
-        Ok(pairs)
+        let per_dimension = self
+            .multi
+            .dimensions()
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                if i == self.index {
+                    Ok(keys.to_vec())
+                } else {
+                    d.definition.keys(ctx)
+                }
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(MultiPartitionsDefinition::product(&per_dimension))
     }
 
     /// The matched dimension's keys of multi keys, first occurrence kept.
@@ -95,7 +95,7 @@ fn resolve<'d>(
             ));
         }
     };
-    let candidates: Vec<usize> = (0..2)
+    let candidates: Vec<usize> = (0..multi.dimensions().len())
         .filter(|i| matches(multi, &multi.dimensions()[*i].definition, single))
         .collect();
     let index = match (name, candidates.as_slice()) {

@@ -12,7 +12,7 @@ enum Ranker<'d> {
     Time(&'d crate::partitions::TimeWindowPartitionsDefinition),
     Multi(
         &'d crate::partitions::MultiPartitionsDefinition,
-        Box<[Ranker<'d>; 2]>,
+        Vec<Ranker<'d>>,
     ),
 }
 
@@ -21,12 +21,12 @@ impl<'d> Ranker<'d> {
         Ok(match def {
             PartitionsDefinition::TimeWindow(time) => Self::Time(time),
             PartitionsDefinition::Multi(multi) => {
-                let [a, b] = [&multi.dimensions()[0], &multi.dimensions()[1]];
-                let rankers = [
-                    Self::new(&a.definition, ctx)?,
-                    Self::new(&b.definition, ctx)?,
-                ];
-                Self::Multi(multi, Box::new(rankers))
+                let rankers = multi
+                    .dimensions()
+                    .iter()
+                    .map(|d| Self::new(&d.definition, ctx))
+                    .collect::<Result<Vec<_>>>()?;
+                Self::Multi(multi, rankers)
             }
             PartitionsDefinition::Static(_) | PartitionsDefinition::Dynamic(_) => {
                 Self::Positions(def.keys(ctx)?.into_iter().zip(0..).collect())
@@ -34,13 +34,18 @@ impl<'d> Ranker<'d> {
         })
     }
 
-    fn rank(&self, key: &str) -> Option<(i64, i64)> {
+    /// The key's position: one number per dimension, compared in order.
+    fn rank(&self, key: &str) -> Option<Vec<i64>> {
         match self {
-            Self::Positions(positions) => positions.get(key).map(|p| (*p, 0)),
-            Self::Time(def) => def.tick_of(key).ok().map(|t| (t.timestamp(), 0)),
+            Self::Positions(positions) => positions.get(key).map(|p| vec![*p]),
+            Self::Time(def) => def.tick_of(key).ok().map(|t| vec![t.timestamp()]),
             Self::Multi(def, rankers) => {
-                let [a, b] = def.split_key(key).ok()?;
-                Some((rankers[0].rank(a)?.0, rankers[1].rank(b)?.0))
+                let parts = def.split_key(key).ok()?;
+                let mut rank = Vec::with_capacity(parts.len());
+                for (ranker, part) in rankers.iter().zip(parts) {
+                    rank.extend(ranker.rank(part)?);
+                }
+                Some(rank)
             }
         }
     }
@@ -55,12 +60,17 @@ pub(crate) fn in_definition_order(
 ) -> Result<Vec<String>> {
     let ranker = Ranker::new(def, ctx)?;
     let mut seen = HashSet::new();
-    let mut keyed: Vec<(Option<(i64, i64)>, String)> = keys
+    let mut keyed: Vec<(Option<Vec<i64>>, String)> = keys
         .into_iter()
         .filter(|k| seen.insert(k.clone()))
         .map(|k| (ranker.rank(&k), k))
         .collect();
-    keyed.sort_by_key(|(rank, _)| rank.map_or((1, (0, 0)), |r| (0, r)));
+    keyed.sort_by(|(a, _), (b, _)| match (a, b) {
+        (Some(a), Some(b)) => a.cmp(b),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => std::cmp::Ordering::Equal,
+    });
     Ok(keyed.into_iter().map(|(_, k)| k).collect())
 }
 
