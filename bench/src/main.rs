@@ -32,13 +32,14 @@ use crate::plan::Plan;
 use crate::report::{Row, chart, json, table};
 
 /// The workloads `--only` can name, in the order they run.
-const WORKLOADS: [&str; 7] = [
+const WORKLOADS: [&str; 8] = [
     "io",
     "scale",
     "concurrency",
     "recovery",
     "memory",
     "partitions",
+    "staleness",
     "executor",
 ];
 
@@ -56,7 +57,7 @@ struct Args {
     #[arg(long)]
     dagster_json: Option<PathBuf>,
     /// Runs only these workloads (comma-separated: io, scale, concurrency,
-    /// recovery, memory, partitions, executor); the files written get an
+    /// recovery, memory, partitions, staleness, executor); the files written get an
     /// `-only-<names>` suffix.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
@@ -115,6 +116,9 @@ fn main() -> Result<()> {
     }
     if wanted("partitions") {
         rows.extend(workloads::partitions::run(&plan)?);
+    }
+    if wanted("staleness") {
+        rows.extend(workloads::staleness::run(&plan, root.path())?);
     }
     if wanted("executor") {
         rows.extend(workloads::executor::run(&plan, root.path())?);

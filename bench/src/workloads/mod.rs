@@ -10,3 +10,4 @@ pub mod memory;
 pub mod partitions;
 pub mod recovery;
 pub mod scale;
+pub mod staleness;
