@@ -11,6 +11,7 @@ mod materialize;
 mod partitions;
 mod repair;
 mod show;
+mod stale;
 mod stats;
 mod verify;
 
@@ -69,6 +70,8 @@ subcommands! {
     Repair(repair::Repair),
     /// Counts and sizes of the store.
     Stats(stats::Stats),
+    /// The missing and stale partitions of an asset (or of every asset) and why, as a table or JSON.
+    Stale(stale::Stale),
 }
 
 /// Parses an asset key written as on screen (`public/weather_obs`, `a\/b`).
