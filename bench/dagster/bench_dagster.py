@@ -1,22 +1,37 @@
-"""Times Dagster's own FilesystemIOManager on the partition sizes of tessera-bench.
+"""Times Dagster's own FilesystemIOManager for tessera-bench, case by case.
 
-For each partition size, N partitions of one asset are stored with
-``handle_output`` and loaded back in random order with ``load_input``. Every
-context is built (``build_output_context`` / ``build_input_context`` with the
-asset key and partition key) before the clock starts, so only the I/O manager
-is timed. Values are pandas DataFrames with int64, float64 and str columns of
-about the partition size (32 bytes a row, as the Rust benchmark's Arrow table)
-and, for reference, plain ``bytes``. Dagster pickles values and does not fsync,
-so its figures compare with Tessera's Buffered writes.
+tessera-bench starts this script once (``--serve``) in a virtual environment
+holding dagster, pandas and pyarrow, and sends it one case per line on stdin,
+interleaved with its own Rust cases, so that Dagster is measured in the same
+run, on the same machine state, as Tessera. A case is a JSON object
+``{"size": bytes, "count": n, "seed": s, "logging": "default" | "off"}``; the
+answer is one JSON line ``{"write_secs": w, "read_secs": r}`` (or
+``{"error": text}``).
 
-Writes JSON read by ``tessera-bench --dagster-json PATH``.
+For a case, ``count`` partitions of one asset are stored with
+``handle_output`` and loaded back in random order (``seed``) with
+``load_input``. Every context is built (``build_output_context`` /
+``build_input_context`` with the asset key and partition key) once, at start,
+before the clock starts, so only the I/O manager is timed. Values are pandas
+DataFrames with int64, float64 and str columns of about the partition size (32
+bytes a row, as the Rust benchmark's Arrow table). Dagster pickles values and
+does not fsync, so its figures compare with Tessera's Buffered writes.
+
+``logging: "default"`` leaves Python's logging as a Dagster run has it (the
+I/O manager logs every store and load at DEBUG level to stderr, which
+tessera-bench sends to a file); ``"off"`` disables logging for the case.
+
+The first line written is ``{"dagster_version": ..., "python_version": ...}``,
+once the contexts are built.
 """
 
 import argparse
 import json
+import logging
 import platform
 import random
 import shutil
+import sys
 import tempfile
 import time
 
@@ -32,8 +47,6 @@ from dagster import (
     build_output_context,
 )
 
-KIB = 1 << 10
-MIB = 1 << 20
 ROW_BYTES = 32
 
 
@@ -46,14 +59,6 @@ def frame(size):
             "label": [f"label-{i % 1_000_000:06d}" for i in range(rows)],
         }
     )
-
-
-def count_for(size, quick):
-    # Building a context costs Dagster about half a second, so the contexts are
-    # built once (MAX_COUNT of them) and reused by every case; rates are per
-    # partition, so counts need not match the Rust benchmark's.
-    budget, low, high = (24 * MIB, 2, 20) if quick else (256 * MIB, 3, 60)
-    return max(low, min(high, budget // size))
 
 
 def build_contexts(count):
@@ -98,38 +103,38 @@ def time_case(value, contexts, count, seed, base):
     return write, read
 
 
+def run_case(case, contexts, frames):
+    size, count = case["size"], case["count"]
+    if count > len(contexts[0]):
+        raise ValueError(f"count {count} exceeds the {len(contexts[0])} contexts built")
+    if size not in frames:
+        frames.clear()
+        frames[size] = frame(size)
+    logging.disable(logging.CRITICAL if case["logging"] == "off" else logging.NOTSET)
+    base = tempfile.mkdtemp(prefix="dagster-bench-")
+    try:
+        write, read = time_case(frames[size], contexts, count, case["seed"], base)
+    finally:
+        shutil.rmtree(base)
+        logging.disable(logging.NOTSET)
+    return {"write_secs": write, "read_secs": read}
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--out", required=True)
+    parser.add_argument("--serve", action="store_true", required=True)
+    parser.add_argument("--max-count", type=int, required=True)
     args = parser.parse_args()
-    sizes = [KIB, 64 * KIB, MIB, 16 * MIB] + ([] if args.quick else [64 * MIB])
-    contexts = build_contexts(max(count_for(size, args.quick) for size in sizes))
-    cases = []
-    for size in sizes:
-        count = count_for(size, args.quick)
-        for kind, value in (("pandas", frame(size)), ("bytes", bytes(size))):
-            writes, reads = [], []
-            for run in range(args.runs):
-                base = tempfile.mkdtemp(prefix="dagster-bench-")
-                try:
-                    w, r = time_case(value, contexts, count, run + 1, base)
-                finally:
-                    shutil.rmtree(base)
-                writes.append(w)
-                reads.append(r)
-            print(f"{kind} {size} x{count}: write {min(writes):.3f}s read {min(reads):.3f}s", flush=True)
-            cases.append(
-                {"kind": kind, "size": size, "count": count, "write_secs": writes, "read_secs": reads}
-            )
-    result = {
-        "dagster_version": dagster.__version__,
-        "python_version": platform.python_version(),
-        "cases": cases,
-    }
-    with open(args.out, "w") as f:
-        json.dump(result, f, indent=2)
+    contexts = build_contexts(args.max_count)
+    hello = {"dagster_version": dagster.__version__, "python_version": platform.python_version()}
+    print(json.dumps(hello), flush=True)
+    frames = {}
+    for line in sys.stdin:
+        try:
+            answer = run_case(json.loads(line), contexts, frames)
+        except Exception as e:  # noqa: BLE001 - reported to the caller, which stops
+            answer = {"error": f"{type(e).__name__}: {e}"}
+        print(json.dumps(answer), flush=True)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 //! The values every system stores: raw bytes, an rkyv archive and an Arrow
 //! table (int64, float64 and utf8 columns), each of about a given size.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use arrow_array::{Float64Array, Int64Array, RecordBatch, StringArray};
@@ -134,4 +135,31 @@ pub fn arrow_rows(bytes: &[u8]) -> Result<usize> {
         rows += batch?.num_rows();
     }
     Ok(rows)
+}
+
+/// The bytes a key-value baseline stores for `value`: raw bytes as they are
+/// (borrowed), an Arrow table encoded as an IPC file.
+///
+/// # Errors
+/// If the IPC writer fails, or for an rkyv value (the key-value baselines
+/// store raw and Arrow values only).
+pub fn stored_bytes(value: &Value) -> Result<Cow<'_, [u8]>> {
+    match value {
+        Value::Raw(bytes) => Ok(Cow::Borrowed(bytes)),
+        Value::Arrow(batch) => arrow_ipc(batch).map(Cow::Owned),
+        Value::Rkyv(_) => Err("the key-value baselines store raw and Arrow values".into()),
+    }
+}
+
+/// What a key-value baseline's read returns for `bytes` read as `format`:
+/// the row count of an Arrow table (decoded, as a reader would), else the
+/// byte count.
+///
+/// # Errors
+/// If Arrow bytes do not decode.
+pub fn read_len(bytes: &[u8], format: Format) -> Result<usize> {
+    match format {
+        Format::Arrow => arrow_rows(bytes),
+        Format::Raw | Format::Rkyv => Ok(bytes.len()),
+    }
 }

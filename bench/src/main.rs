@@ -2,15 +2,16 @@
 //! pick instead, measured side by side in one run (issue 6).
 //!
 //! ```text
-//! cargo run --release -p tessera-bench -- [--quick] [--out bench/results] [--dagster-json PATH]
+//! cargo run --release -p tessera-bench -- [--quick] [--out bench/results] [--only io,costs] [--no-dagster]
 //! ```
 //!
 //! Prints one table of medians and ratios, writes the same figures with a
 //! description of the machine to `<out>/<date>.json`, and draws
 //! `<out>/throughput.svg`.
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 mod baselines;
+mod counting;
 mod data;
 mod error;
 mod machine;
@@ -21,19 +22,20 @@ mod system;
 mod tessera;
 mod workloads;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Parser;
 
-use crate::baselines::dagster::DagsterResults;
+use crate::baselines::dagster::{self, Dagster};
 use crate::error::Result;
 use crate::machine::Machine;
 use crate::plan::Plan;
 use crate::report::{Row, chart, json, table};
 
 /// The workloads `--only` can name, in the order they run.
-const WORKLOADS: [&str; 8] = [
+const WORKLOADS: [&str; 9] = [
     "io",
+    "costs",
     "scale",
     "concurrency",
     "recovery",
@@ -53,11 +55,17 @@ struct Args {
     /// Where the JSON and the SVG chart go.
     #[arg(long, default_value = "bench/results")]
     out: PathBuf,
-    /// The JSON written by `bench/dagster/run.sh` (Dagster's own figures).
+    /// Skips Dagster's `FilesystemIOManager` (otherwise timed in the same
+    /// run, between the Rust cases of the I/O workload).
     #[arg(long)]
-    dagster_json: Option<PathBuf>,
-    /// Runs only these workloads (comma-separated: io, scale, concurrency,
-    /// recovery, memory, partitions, staleness, executor); the files written get an
+    no_dagster: bool,
+    /// The Python virtual environment Dagster runs in; a full run creates it
+    /// (`pip install dagster pandas pyarrow`) when missing, `--quick` only
+    /// uses an existing one.
+    #[arg(long, default_value_os_t = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv"))]
+    dagster_venv: PathBuf,
+    /// Runs only these workloads (comma-separated: io, costs, scale,
+    /// concurrency, recovery, memory, partitions, staleness, executor); the files written get an
     /// `-only-<names>` suffix.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
@@ -83,8 +91,6 @@ fn main() -> Result<()> {
         .prefix("tessera-bench-")
         .tempdir_in(&args.data_dir)?;
     let machine = Machine::describe(root.path());
-    let (dagster, dagster_status) = load_dagster(args.dagster_json.as_deref());
-    eprintln!("{dagster_status}");
 
     for name in &args.only {
         if !WORKLOADS.contains(&name.as_str()) {
@@ -94,13 +100,20 @@ fn main() -> Result<()> {
     let wanted = |name: &str| args.only.is_empty() || args.only.iter().any(|o| o == name);
     let mut rows = Vec::new();
     let mut targets = Vec::new();
+    let mut dagster_results = None;
+    let mut dagster_status = "Dagster baseline not run (the io workload was not selected)".into();
     if wanted("io") {
-        let (io_rows, figures) = workloads::io::run(&plan, root.path())?;
+        let mut dagster = start_dagster(&args, &plan, root.path(), &mut dagster_status);
+        let (io_rows, figures) = workloads::io::run(&plan, root.path(), dagster.as_mut())?;
         rows = io_rows;
-        if let Some(d) = &dagster {
-            rows.extend(workloads::io_targets::dagster_rows(d, &plan.sizes));
+        dagster_results = dagster.map(|d| d.results.clone());
+        if let Some(results) = &dagster_results {
+            rows.extend(workloads::io_targets::dagster_rows(results));
         }
-        targets = workloads::io_targets::rows(&figures, &plan.sizes, dagster.as_ref());
+        targets = workloads::io_targets::rows(&figures, &plan.sizes, dagster_results.as_ref());
+    }
+    if wanted("costs") {
+        rows.extend(workloads::costs::run(&plan, root.path())?);
     }
     if wanted("scale") {
         rows.extend(workloads::scale::run(&plan, root.path())?);
@@ -127,6 +140,7 @@ fn main() -> Result<()> {
     let leaders = workloads::recovery::leaders(&rows);
     rows.extend(leaders);
 
+    eprintln!("{dagster_status}");
     print_summary(&machine, &plan, &dagster_status, &rows);
     let stem = started.format("%Y-%m-%d").to_string();
     let stem = if plan.quick {
@@ -147,6 +161,7 @@ fn main() -> Result<()> {
         runs: plan.runs,
         machine: &machine,
         dagster: dagster_status,
+        dagster_runs: dagster_results.as_ref(),
         rows: &rows,
     };
     let path = json::write(&args.out, &stem, &report)?;
@@ -160,24 +175,36 @@ fn main() -> Result<()> {
     Ok(())
 }
 
-/// The Dagster figures, if a JSON was given and parses, and a sentence saying
-/// whether the baseline ran.
-fn load_dagster(path: Option<&std::path::Path>) -> (Option<DagsterResults>, String) {
-    match path.map(DagsterResults::load) {
-        None => (
-            None,
-            "Dagster baseline not run (no --dagster-json; run bench/dagster/run.sh first)".into(),
-        ),
-        Some(Err(e)) => (
-            None,
-            format!("Dagster baseline not run: cannot read its JSON: {e}"),
-        ),
-        Some(Ok(d)) => {
-            let status = format!(
-                "Dagster baseline: dagster {} on Python {}",
-                d.dagster_version, d.python_version
+/// Starts Dagster's script unless `--no-dagster`; sets `status` to a
+/// sentence saying whether it runs.
+fn start_dagster(args: &Args, plan: &Plan, root: &Path, status: &mut String) -> Option<Dagster> {
+    if args.no_dagster {
+        *status = "Dagster baseline not run (--no-dagster)".into();
+        return None;
+    }
+    let setup = dagster::Setup {
+        venv: args.dagster_venv.clone(),
+        may_create: !plan.quick,
+        log_dir: root.to_path_buf(),
+    };
+    let max_count = plan
+        .sizes
+        .iter()
+        .map(|&size| dagster::count_for(size, plan.quick))
+        .max()
+        .unwrap_or(1);
+    eprintln!("dagster: starting (building {max_count} contexts)");
+    match Dagster::start(&setup, max_count) {
+        Ok(dagster) => {
+            *status = format!(
+                "Dagster baseline: dagster {} on Python {}, in the same run",
+                dagster.results.dagster_version, dagster.results.python_version
             );
-            (Some(d), status)
+            Some(dagster)
+        }
+        Err(e) => {
+            *status = format!("Dagster baseline not run: {e}");
+            None
         }
     }
 }

@@ -1,7 +1,9 @@
 //! Tessera itself as a [`PartitionSystem`], with either index backend.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use tessera_engine::io::FileIo;
 use tessera_engine::{AssetKey, Durability, IndexKind, PartitionKey, Payload, Store};
 
 use crate::data::{Columns, Format, Value};
@@ -43,6 +45,7 @@ pub struct Tessera {
     durability: Durability,
     verify: bool,
     asset: AssetKey,
+    io: Option<Arc<dyn FileIo>>,
 }
 
 impl Tessera {
@@ -58,6 +61,34 @@ impl Tessera {
             durability,
             verify: true,
             asset: bench_asset()?,
+            io: None,
+        })
+    }
+
+    /// A new store in `dir` whose own files go through `io`, checksums
+    /// verified on read.
+    ///
+    /// # Errors
+    /// The errors of [`tessera_engine::StoreBuilder::open`].
+    pub fn with_io(
+        dir: &Path,
+        index: IndexKind,
+        durability: Durability,
+        io: Arc<dyn FileIo>,
+    ) -> Result<Self> {
+        let store = Store::builder(dir)
+            .index(index)
+            .durability(durability)
+            .file_io(Arc::clone(&io))
+            .open()?;
+        Ok(Self {
+            store: Some(store),
+            dir: dir.to_path_buf(),
+            index,
+            durability,
+            verify: true,
+            asset: bench_asset()?,
+            io: Some(io),
         })
     }
 
@@ -96,7 +127,14 @@ impl PartitionSystem for Tessera {
 
     fn skip_verification(&mut self) -> Result<bool> {
         self.store = None;
-        self.store = Some(open(&self.dir, self.index, self.durability, false)?);
+        let mut builder = Store::builder(&self.dir)
+            .index(self.index)
+            .durability(self.durability)
+            .verify_checksums(false);
+        if let Some(io) = &self.io {
+            builder = builder.file_io(Arc::clone(io));
+        }
+        self.store = Some(builder.open()?);
         self.verify = false;
         Ok(true)
     }

@@ -3,5 +3,8 @@
 
 pub mod dagster;
 pub mod files;
+pub mod fjall_blobs;
 pub mod limits;
+pub mod lmdb;
+pub mod redb_inline;
 pub mod sled_inline;

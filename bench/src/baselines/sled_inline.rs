@@ -8,7 +8,7 @@ use std::path::Path;
 
 use tessera_engine::Durability;
 
-use crate::data::{Format, Value, arrow_ipc, arrow_rows};
+use crate::data::{Format, Value, read_len, stored_bytes};
 use crate::error::Result;
 use crate::system::PartitionSystem;
 
@@ -51,12 +51,8 @@ impl PartitionSystem for SledInline {
     }
 
     fn write(&mut self, partition: &str, value: &Value) -> Result<()> {
-        let bytes = match value {
-            Value::Raw(bytes) => bytes.clone(),
-            Value::Arrow(batch) => arrow_ipc(batch)?,
-            Value::Rkyv(_) => return Err("the sled baseline stores raw and Arrow values".into()),
-        };
-        self.db.insert(partition.as_bytes(), bytes)?;
+        self.db
+            .insert(partition.as_bytes(), &*stored_bytes(value)?)?;
         if self.durability == Durability::Immediate {
             self.sync()?;
         }
@@ -72,9 +68,6 @@ impl PartitionSystem for SledInline {
             .db
             .get(partition.as_bytes())?
             .ok_or_else(|| format!("partition {partition} is missing"))?;
-        match format {
-            Format::Arrow => arrow_rows(&bytes),
-            Format::Raw | Format::Rkyv => Ok(bytes.len()),
-        }
+        read_len(&bytes, format)
     }
 }

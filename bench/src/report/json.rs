@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::Row;
+use crate::baselines::dagster::DagsterResults;
 use crate::error::Result;
 use crate::machine::Machine;
 
@@ -23,6 +24,8 @@ pub struct RunReport<'a> {
     pub machine: &'a Machine,
     /// Whether and how the Dagster baseline ran.
     pub dagster: String,
+    /// Dagster's timings of every run, when it ran.
+    pub dagster_runs: Option<&'a DagsterResults>,
     /// Every figure.
     pub rows: &'a [Row],
 }

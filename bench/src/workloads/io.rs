@@ -8,7 +8,11 @@ use std::path::Path;
 
 use tessera_engine::{Durability, IndexKind};
 
-use crate::baselines::{files::Files, limits, sled_inline::SledInline};
+use crate::baselines::dagster::{Dagster, Logging, count_for};
+use crate::baselines::{
+    files::Files, fjall_blobs::FjallBlobs, limits, lmdb::Lmdb, redb_inline::RedbInline,
+    sled_inline::SledInline,
+};
 use crate::data::{Format, Value, arrow_ipc};
 use crate::error::Result;
 use crate::measure::{median, shuffled, timed};
@@ -74,15 +78,32 @@ fn files(dir: &Path, d: Durability) -> Result<Box<dyn PartitionSystem>> {
 fn sled_inline(dir: &Path, d: Durability) -> Result<Box<dyn PartitionSystem>> {
     Ok(Box::new(SledInline::new(dir, d)?))
 }
+fn lmdb(dir: &Path, d: Durability) -> Result<Box<dyn PartitionSystem>> {
+    Ok(Box::new(Lmdb::new(dir, d)?))
+}
+fn redb_inline(dir: &Path, d: Durability) -> Result<Box<dyn PartitionSystem>> {
+    Ok(Box::new(RedbInline::new(dir, d)?))
+}
+fn fjall_blobs(dir: &Path, d: Durability) -> Result<Box<dyn PartitionSystem>> {
+    Ok(Box::new(FjallBlobs::new(dir, d)?))
+}
 
 /// Which systems run each format: every system on Arrow (the comparison the
-/// targets are about), Tessera's default backend and sled on raw bytes, Tessera
-/// on rkyv.
+/// targets are about), Tessera's default backend (redb) and every key-value
+/// store on raw bytes, Tessera on rkyv.
 fn makers(format: Format) -> Vec<Maker> {
     match format {
-        Format::Arrow => vec![tessera_sled, tessera_redb, files, sled_inline],
-        Format::Raw => vec![tessera_sled, sled_inline],
-        Format::Rkyv => vec![tessera_sled],
+        Format::Arrow => vec![
+            tessera_sled,
+            tessera_redb,
+            files,
+            sled_inline,
+            lmdb,
+            redb_inline,
+            fjall_blobs,
+        ],
+        Format::Raw => vec![tessera_redb, sled_inline, lmdb, redb_inline, fjall_blobs],
+        Format::Rkyv => vec![tessera_redb],
     }
 }
 
@@ -93,7 +114,11 @@ type Timings = BTreeMap<String, Vec<f64>>;
 ///
 /// # Errors
 /// The first failing write or read.
-pub fn run(plan: &Plan, root: &Path) -> Result<(Vec<Row>, Figures)> {
+pub fn run(
+    plan: &Plan,
+    root: &Path,
+    mut dagster: Option<&mut Dagster>,
+) -> Result<(Vec<Row>, Figures)> {
     let mut rows = Vec::new();
     let mut figures = Figures::default();
     for format in [Format::Arrow, Format::Raw, Format::Rkyv] {
@@ -111,7 +136,7 @@ pub fn run(plan: &Plan, root: &Path) -> Result<(Vec<Row>, Figures)> {
                     durability,
                     size,
                 };
-                case.measure(&mut rows, &mut figures)?;
+                case.measure(&mut rows, &mut figures, dagster.as_deref_mut())?;
             }
         }
     }
@@ -133,7 +158,12 @@ impl Case<'_> {
         self.durability == Durability::Buffered
     }
 
-    fn measure(&self, rows: &mut Vec<Row>, figures: &mut Figures) -> Result<()> {
+    fn measure(
+        &self,
+        rows: &mut Vec<Row>,
+        figures: &mut Figures,
+        mut dagster: Option<&mut Dagster>,
+    ) -> Result<()> {
         let value = Value::of_size(self.format, self.size)?;
         let count = self.plan.io_count(self.size, self.durability);
         let encoded = match &value {
@@ -146,6 +176,12 @@ impl Case<'_> {
                 self.run_system(make, &value, count, run, &mut writes, &mut reads)?;
             }
             self.run_limits(&encoded, count, &mut writes, &mut reads)?;
+            if let Some(dagster) = dagster.as_deref_mut()
+                && self.format == Format::Arrow
+                && self.reads()
+            {
+                self.run_dagster(dagster, run)?;
+            }
         }
         let mib = (self.size * count) as f64 / MIB;
         let write_name = write_workload(self.durability, self.format);
@@ -220,8 +256,18 @@ impl Case<'_> {
             Ok(())
         };
         read_all(&mut system)?;
-        if self.format == Format::Arrow && system.skip_verification()? {
+        if system.skip_verification()? {
             read_all(&mut system)?;
+        }
+        Ok(())
+    }
+
+    /// One run of Dagster on this case's size, with its logging as in a
+    /// default run and off.
+    fn run_dagster(&self, dagster: &mut Dagster, run: usize) -> Result<()> {
+        let count = count_for(self.size, self.plan.quick);
+        for logging in [Logging::Default, Logging::Off] {
+            dagster.run(self.size, count, run as u64 + 1, logging)?;
         }
         Ok(())
     }

@@ -3,6 +3,7 @@
 //!
 
 pub mod concurrency;
+pub mod costs;
 pub mod executor;
 pub mod io;
 pub mod io_targets;
