@@ -18,6 +18,9 @@ pub struct Payload<'a> {
     pub(crate) bytes: PayloadBytes<'a>,
     pub(crate) data_version: Option<String>,
     pub(crate) metadata: BTreeMap<String, String>,
+    /// Whether Tessera's own encoder made the bytes (then they need no check
+    /// before they are stored).
+    pub(crate) from_tessera_writer: bool,
 }
 
 impl<'a> Payload<'a> {
@@ -27,7 +30,10 @@ impl<'a> Payload<'a> {
     }
 
     /// Bytes already encoded with `codec` (for example an Arrow IPC file made
-    /// elsewhere). They are validated when read, not when written.
+    /// elsewhere). They are validated when read, not when written, except an
+    /// Arrow IPC file that carries the mark of Tessera's own writer (a copy of
+    /// a stored payload): a store checks it fully before accepting it, since
+    /// verified reads of marked payloads skip validation.
     pub fn encoded(codec: Codec, bytes: impl Into<Cow<'a, [u8]>>) -> Self {
         let bytes = match bytes.into() {
             Cow::Borrowed(bytes) => PayloadBytes::Borrowed(bytes),
@@ -42,7 +48,31 @@ impl<'a> Payload<'a> {
             bytes,
             data_version: None,
             metadata: BTreeMap::new(),
+            from_tessera_writer: false,
         }
+    }
+
+    /// Bytes that Tessera's own encoder for `codec` has just produced.
+    #[cfg(feature = "arrow")]
+    pub(crate) fn from_tessera_writer(codec: Codec, bytes: Vec<u8>) -> Payload<'static> {
+        Payload {
+            from_tessera_writer: true,
+            ..Payload::from_parts(codec, PayloadBytes::Owned(bytes))
+        }
+    }
+
+    /// Checks bytes made elsewhere that a store is about to accept: an Arrow
+    /// IPC file carrying Tessera's writer mark must be valid (see
+    /// `codec::arrow::check_foreign_ipc`).
+    ///
+    /// # Errors
+    /// [`crate::Error::Encode`] for such a file that is invalid.
+    pub(crate) fn check_foreign(&self) -> crate::Result<()> {
+        #[cfg(feature = "arrow")]
+        if self.codec == Codec::ArrowIpc && !self.from_tessera_writer {
+            crate::codec::arrow::check_foreign_ipc(self.bytes())?;
+        }
+        Ok(())
     }
 
     /// Sets the data version stored with the payload.
@@ -186,6 +216,18 @@ impl<'a> WriteBatch<'a> {
             partition: partition.clone(),
         });
         self
+    }
+
+    /// Checks every payload made outside Tessera's encoders
+    /// ([`Payload::check_foreign`]).
+    ///
+    /// # Errors
+    /// The first payload that fails.
+    pub(crate) fn check_foreign_payloads(&self) -> crate::Result<()> {
+        self.ops.iter().try_for_each(|op| match op {
+            BatchOp::Put { payload, .. } => payload.check_foreign(),
+            BatchOp::Delete { .. } => Ok(()),
+        })
     }
 
     /// How many changes the batch holds.

@@ -20,6 +20,7 @@ pub struct Blob {
     segment: Arc<Segment>,
     start: usize,
     len: usize,
+    checksum_verified: bool,
     entry: Arc<BlobEntry>,
 }
 
@@ -31,11 +32,13 @@ struct BlobEntry {
 }
 
 impl Blob {
-    /// `segment`'s bytes at `start..start + len` must exist (checked by the caller).
+    /// `segment`'s bytes at `start..start + len` must exist (checked by the
+    /// caller); `checksum_verified` says whether the caller has just found
+    /// their crc32 equal to the recorded checksum.
     pub(crate) fn new(
         segment: Arc<Segment>,
-        start: usize,
-        len: usize,
+        (start, len): (usize, usize),
+        checksum_verified: bool,
         asset: AssetKey,
         partition: PartitionKey,
         meta: RecordMeta,
@@ -49,6 +52,7 @@ impl Blob {
             segment,
             start,
             len,
+            checksum_verified,
             entry,
         }
     }
@@ -57,6 +61,13 @@ impl Blob {
     #[must_use]
     pub fn meta(&self) -> &RecordMeta {
         &self.entry.meta
+    }
+
+    /// Whether the read that made this handle verified the payload's crc32
+    /// (it did unless the store was opened with `verify_checksums(false)`).
+    #[must_use]
+    pub fn checksum_verified(&self) -> bool {
+        self.checksum_verified
     }
 
     /// The payload's codec.

@@ -182,10 +182,12 @@ fn bytes_the_checked_reader_refuses_are_never_mapped() {
     let (_dir, store) = store();
     let asset = AssetKey::new(["tables"]).expect("asset key");
     let key = PartitionKey::new("p").expect("key");
-    let mut bytes = Payload::arrow(&[table(0)])
-        .expect("encode")
-        .bytes()
-        .to_vec();
+    // An IPC file made elsewhere (without Tessera's writer mark, which a store
+    // would refuse on damaged bytes): stored as it is, checked when read.
+    let mut writer =
+        arrow_ipc::writer::FileWriter::try_new(Vec::new(), &table(0).schema()).expect("writer");
+    writer.write(&table(0)).expect("write");
+    let mut bytes = writer.into_inner().expect("finish");
     let at = bytes
         .windows(5)
         .position(|w| w == b"alpha")

@@ -86,8 +86,8 @@ impl Store {
         let (start, len) = (start as usize, payload.len());
         Ok(Blob::new(
             segment,
-            start,
-            len,
+            (start, len),
+            verify_checksum,
             asset.clone(),
             partition.clone(),
             record.meta,

@@ -88,6 +88,7 @@ impl Store {
             return Ok(());
         }
         let durability = batch.durability.unwrap_or(inner.durability);
+        batch.check_foreign_payloads()?;
         let prepared = prepare(batch)?;
         let frames: Vec<ChangeFrame<'_>> = prepared.iter().map(change_frame).collect();
         let appended = inner.segments.append_batch(&frames)?;

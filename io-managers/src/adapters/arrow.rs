@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use arrow_array::RecordBatch;
-use arrow_schema::SchemaRef;
+use arrow_schema::{Schema, SchemaRef};
 use tessera_engine::{ArrowPartition, AssetKey, Payload, Store};
 
 use super::StoreTarget;
@@ -137,10 +137,13 @@ impl InputManager for ArrowIoManager {
         let Some(blob) = self.target.read(context, partition)? else {
             return Ok(None);
         };
-        let table = blob.arrow()?;
         match context.columns() {
-            Some(columns) => project(table, columns).map(Some),
-            None => Ok(Some(table)),
+            Some(columns) => {
+                let schema = blob.arrow_schema()?;
+                let indices = column_indices(&schema, columns)?;
+                Ok(Some(blob.arrow_projected(&indices)?))
+            }
+            None => Ok(Some(blob.arrow()?)),
         }
     }
 }
@@ -177,22 +180,17 @@ pub(super) fn row_count(batches: &[RecordBatch]) -> usize {
     batches.iter().map(RecordBatch::num_rows).sum()
 }
 
-/// Keeps only `columns`, in that order; the arrays are shared, not copied.
-fn project(table: ArrowPartition, columns: &[String]) -> Result<ArrowPartition> {
-    let indices = columns
+/// The indices of `columns` in `schema`, in that order: the projection that
+/// [`tessera_engine::Blob::arrow_projected`] decodes (the other columns'
+/// buffers are not touched).
+fn column_indices(schema: &Schema, columns: &[String]) -> Result<Vec<usize>> {
+    columns
         .iter()
         .map(|column| {
-            table.schema.index_of(column).map_err(|_| Error::Column {
+            schema.index_of(column).map_err(|_| Error::Column {
                 column: column.clone(),
                 reason: "not in the stored schema".to_owned(),
             })
         })
-        .collect::<Result<Vec<usize>>>()?;
-    let schema = Arc::new(table.schema.project(&indices)?);
-    let batches = table
-        .batches
-        .iter()
-        .map(|batch| batch.project(&indices))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(ArrowPartition { schema, batches })
+        .collect()
 }

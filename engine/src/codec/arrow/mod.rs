@@ -7,14 +7,16 @@
 //! `bytes::Bytes` that owns a clone of the [`Blob`], which keeps the segment
 //! mapped for as long as any array uses it.
 
-use std::sync::Arc;
+mod decode;
+mod mark;
+mod schemas;
 
-use arrow_array::RecordBatch;
+use arrow_array::{Array, RecordBatch};
 use arrow_buffer::Buffer;
-use arrow_ipc::reader::{FileDecoder, read_footer_length};
 use arrow_ipc::writer::FileWriter;
-use arrow_ipc::{Block, convert::try_fb_to_schema, root_as_footer};
 use arrow_schema::{ArrowError, SchemaRef};
+
+use self::decode::{Trust, decode_ipc_file};
 
 use super::Codec;
 use crate::batch::Payload;
@@ -60,12 +62,16 @@ impl Payload<'static> {
         Self::arrow_with_schema(&first.schema(), batches)
     }
 
-    /// Encodes `batches` (possibly none) with `schema` as an Arrow IPC file.
+    /// Encodes `batches` (possibly none) with `schema` as an Arrow IPC file,
+    /// marked as written by Tessera (an entry of the schema's metadata that
+    /// reads remove again), so that verified reads can skip validation.
     ///
     /// # Errors
     /// [`Error::Encode`] if a batch does not match the schema or the writer fails.
     pub fn arrow_with_schema(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<Self> {
-        let mut writer = FileWriter::try_new(Vec::new(), schema).map_err(|e| encode_error(&e))?;
+        let buffer = Vec::with_capacity(encoded_len_estimate(batches));
+        let mut writer =
+            FileWriter::try_new(buffer, &mark::marked(schema)).map_err(|e| encode_error(&e))?;
         for batch in batches {
             // The IPC writer does not check this itself: a batch of another
             // schema would be written into a file that no reader can decode.
@@ -81,80 +87,140 @@ impl Payload<'static> {
             writer.write(batch).map_err(|e| encode_error(&e))?;
         }
         let bytes = writer.into_inner().map_err(|e| encode_error(&e))?;
-        Ok(Self::encoded(Codec::ArrowIpc, bytes))
+        Ok(Self::from_tessera_writer(Codec::ArrowIpc, bytes))
     }
+}
+
+/// About the length of the IPC file of `batches`: their buffers' bytes plus
+/// room for the messages and the 64-byte padding of every buffer. The encoder
+/// writes into a buffer of this capacity, so that a large file is not copied
+/// again each time its buffer would have doubled.
+fn encoded_len_estimate(batches: &[RecordBatch]) -> usize {
+    const MESSAGES: usize = 4096;
+    const PADDING_PER_COLUMN: usize = 256;
+    let body: usize = batches
+        .iter()
+        .flat_map(RecordBatch::columns)
+        .map(|column| column.to_data().get_slice_memory_size().unwrap_or(0) + PADDING_PER_COLUMN)
+        .sum();
+    body + MESSAGES
 }
 
 impl Blob {
     /// Decodes the payload's record batches without copying their buffers:
     /// every buffer points into the store's mapping.
     ///
+    /// When this read verified the payload's crc32 (the store's default) and
+    /// Tessera's own writer encoded it, arrow-ipc's validation of the arrays
+    /// is skipped: the checksum proves the bytes are those that writer
+    /// produced from valid batches (the argument is in `decode.rs`). Otherwise
+    /// (checksums off, or IPC files made elsewhere) the arrays are validated.
+    ///
     /// # Errors
     /// [`Error::CodecMismatch`] if the payload is not Arrow IPC;
     /// [`Error::ArrowDecode`] if it is not a valid IPC file.
     pub fn arrow(&self) -> Result<ArrowPartition> {
+        self.decode_arrow(None, self.trust())
+    }
+
+    /// As [`Blob::arrow`], decoding only the columns at `columns` (indices into
+    /// the stored schema, in the order wanted): the other columns' buffers are
+    /// neither validated nor touched.
+    ///
+    /// # Errors
+    /// As [`Blob::arrow`]; [`Error::ArrowDecode`] for an index past the last
+    /// column.
+    pub fn arrow_projected(&self, columns: &[usize]) -> Result<ArrowPartition> {
+        self.decode_arrow(Some(columns), self.trust())
+    }
+
+    /// The stored schema, from the payload's leading schema message (decoded
+    /// once per distinct schema in the process, then shared).
+    ///
+    /// # Errors
+    /// [`Error::CodecMismatch`]; [`Error::ArrowDecode`] if the payload does not
+    /// start with an IPC schema message.
+    pub fn arrow_schema(&self) -> Result<SchemaRef> {
         self.expect_codec(Codec::ArrowIpc)?;
-        let decode_error = |reason: String| Error::ArrowDecode {
-            asset: self.asset().clone(),
-            partition: self.partition().clone(),
-            reason,
-        };
+        schemas::schema_of(self)
+            .map(|cached| cached.schema)
+            .map_err(|e| self.arrow_error(e.to_string()))
+    }
+
+    /// As [`Blob::arrow_projected`] (all columns for `None`), never validating
+    /// the arrays, whether or not the checksum was verified. With a store
+    /// opened with `verify_checksums(false)` this reads no byte of the
+    /// payload but the IPC metadata, so its time does not grow with the
+    /// partition's size.
+    ///
+    /// # Safety
+    /// The payload must be a valid Arrow IPC file with every buffer aligned
+    /// to its type: in practice, written by [`Payload::arrow`] (or validated
+    /// since) on storage whose bytes have not changed since. Corrupted or
+    /// forged bytes decoded this way are undefined behaviour (out-of-bounds
+    /// reads through bad offsets, invalid UTF-8 in string arrays).
+    ///
+    /// # Errors
+    /// [`Error::CodecMismatch`]; [`Error::ArrowDecode`] for damage the IPC
+    /// metadata itself shows.
+    #[allow(
+        unsafe_code,
+        reason = "the caller vouches for the bytes, as arrow-ipc's skip_validation asks"
+    )]
+    pub unsafe fn arrow_unchecked(&self, columns: Option<&[usize]>) -> Result<ArrowPartition> {
+        self.decode_arrow(columns, Trust::Unchecked)
+    }
+
+    fn trust(&self) -> Trust {
+        if self.checksum_verified() {
+            Trust::VerifiedWriterMark
+        } else {
+            Trust::Validate
+        }
+    }
+
+    fn decode_arrow(&self, columns: Option<&[usize]>, trust: Trust) -> Result<ArrowPartition> {
+        self.expect_codec(Codec::ArrowIpc)?;
         let buffer = Buffer::from(bytes::Bytes::from_owner(self.clone()));
         // The decoder is third-party code fed with bytes from disk; a panic in it
         // becomes an error rather than unwinding through the caller.
-        std::panic::catch_unwind(|| decode_ipc_file(&buffer))
-            .map_err(|_| decode_error("the Arrow IPC decoder panicked".into()))?
-            .map_err(|e| decode_error(e.to_string()))
+        std::panic::catch_unwind(|| decode_ipc_file(&buffer, columns, trust))
+            .map_err(|_| self.arrow_error("the Arrow IPC decoder panicked".into()))?
+            .map_err(|e| self.arrow_error(e.to_string()))
     }
-}
 
-fn decode_ipc_file(buffer: &Buffer) -> Result<ArrowPartition, ArrowError> {
-    let invalid = |reason: &str| ArrowError::IpcError(reason.to_owned());
-    let trailer_start = buffer
-        .len()
-        .checked_sub(10)
-        .ok_or_else(|| invalid("payload is shorter than an IPC file trailer"))?;
-    let mut trailer = [0u8; 10];
-    trailer.copy_from_slice(&buffer[trailer_start..]);
-    let footer_len = read_footer_length(trailer)?;
-    let footer_start = trailer_start
-        .checked_sub(footer_len)
-        .ok_or_else(|| invalid("IPC footer length exceeds the payload"))?;
-    let footer = root_as_footer(&buffer[footer_start..trailer_start])
-        .map_err(|e| ArrowError::IpcError(format!("invalid IPC footer: {e}")))?;
-    let fb_schema = footer
-        .schema()
-        .ok_or_else(|| invalid("IPC footer has no schema"))?;
-    let schema: SchemaRef = Arc::new(try_fb_to_schema(fb_schema)?);
-    let mut decoder =
-        FileDecoder::new(Arc::clone(&schema), footer.version()).with_require_alignment(true);
-    for block in footer.dictionaries().iter().flatten() {
-        decoder.read_dictionary(block, &block_bytes(buffer, block)?)?;
-    }
-    let mut batches = Vec::new();
-    for block in footer.recordBatches().iter().flatten() {
-        if let Some(batch) = decoder.read_record_batch(block, &block_bytes(buffer, block)?)? {
-            batches.push(batch);
+    fn arrow_error(&self, reason: String) -> Error {
+        Error::ArrowDecode {
+            asset: self.asset().clone(),
+            partition: self.partition().clone(),
+            reason,
         }
     }
-    Ok(ArrowPartition { schema, batches })
 }
 
-/// The bytes of one IPC block, bounds-checked (a slice of the same buffer: no copy).
-fn block_bytes(buffer: &Buffer, block: &Block) -> Result<Buffer, ArrowError> {
-    let offset = usize::try_from(block.offset())
-        .map_err(|_| ArrowError::IpcError("negative IPC block offset".into()))?;
-    let len = usize::try_from(block.metaDataLength())
-        .ok()
-        .zip(usize::try_from(block.bodyLength()).ok())
-        .and_then(|(meta, body)| meta.checked_add(body))
-        .ok_or_else(|| ArrowError::IpcError("invalid IPC block length".into()))?;
-    if offset.checked_add(len).is_none_or(|end| end > buffer.len()) {
-        return Err(ArrowError::IpcError(
-            "IPC block lies outside the payload".into(),
-        ));
+/// Checks a payload made outside [`Payload::arrow_with_schema`] before a store
+/// accepts it: one that carries Tessera's writer mark must decode with full
+/// validation (its reads will skip validation once its checksum passes).
+/// Unmarked payloads are accepted as they are and validated on every read.
+///
+/// # Errors
+/// [`Error::Encode`] for a marked payload that is not a valid IPC file.
+pub(crate) fn check_foreign_ipc(bytes: &[u8]) -> Result<()> {
+    if !schemas::schema_of(bytes).is_ok_and(|cached| cached.marked) {
+        return Ok(());
     }
-    Ok(buffer.slice_with_length(offset, len))
+    // An arrow buffer is 64-byte aligned, as a payload in a segment is.
+    let mut aligned = arrow_buffer::MutableBuffer::with_capacity(bytes.len());
+    aligned.extend_from_slice(bytes);
+    let buffer = Buffer::from(aligned);
+    std::panic::catch_unwind(|| decode_ipc_file(&buffer, None, Trust::Validate))
+        .map_err(|_| "the Arrow IPC decoder panicked".to_owned())
+        .and_then(|decoded| decoded.map_err(|e| e.to_string()))
+        .map(drop)
+        .map_err(|reason| Error::Encode {
+            codec: Codec::ArrowIpc,
+            reason: format!("a payload carrying Tessera's IPC writer mark is invalid: {reason}"),
+        })
 }
 
 impl Store {
@@ -171,7 +237,8 @@ impl Store {
         self.put(asset, partition, Payload::arrow(batches)?)
     }
 
-    /// The record batches under `(asset, partition)`, zero-copy.
+    /// The record batches under `(asset, partition)`, zero-copy (see
+    /// [`Blob::arrow`] for when the arrays are validated).
     ///
     /// # Errors
     /// The errors of [`Store::get`] and [`Blob::arrow`].
