@@ -175,7 +175,10 @@ fn asset_keys_print_in_one_form_that_every_command_reads_back() {
     assert!(!assets.contains('\u{7}'), "no raw control character");
     for (printed, size) in [("a/b", "14"), ("a\\/b", "13"), ("bell\\u{7}", "7")] {
         let show = stdout(&tessera(&store_dir, &["show", printed]));
-        assert!(show.contains(&format!("asset:        {printed}\n")), "{show}");
+        assert!(
+            show.contains(&format!("asset:        {printed}\n")),
+            "{show}"
+        );
         assert!(show.contains(&format!("bytes:        {size} ")), "{show}");
     }
 }
