@@ -84,7 +84,10 @@ pub(crate) fn parse_key(tz: Tz, fmt: &str, key: &str) -> Result<DateTime<Utc>, S
 pub(crate) fn parse_date(tz: Tz, fmt: &str, value: &str) -> Result<DateTime<Utc>> {
     [fmt, "%Y-%m-%d", "%Y-%m-%d %H:%M:%S"]
         .iter()
-        .find_map(|f| parse_fields(f, value).ok().and_then(|p| naive(&p).ok()))
+        .find_map(|f| {
+            let parsed = parse_fields(f, value).ok()?;
+            naive(&parsed, BareWeek::Ignored).ok()
+        })
         .map(|n| earliest(tz, n))
         .ok_or_else(|| PartitionsError::MalformedDate {
             value: value.to_owned(),
@@ -98,20 +101,43 @@ fn parse_fields(fmt: &str, text: &str) -> chrono::format::ParseResult<Parsed> {
     Ok(parsed)
 }
 
+/// What a week number without a weekday (`%U`, `%W`, `%V` alone) means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BareWeek {
+    /// Nothing, as in `strptime`: the date is January 1st (how Dagster reads
+    /// a definition's `start` and `end`).
+    Ignored,
+    /// The week's first day (Sunday for `%U`, Monday for `%W` and `%V`), so a
+    /// weekly key parses back to its own week.
+    FirstDay,
+}
+
 /// The local time of `parsed`. Fields the format does not have default as
 /// in `strptime` (which Dagster parses keys with): the year 1900, January,
 /// the 1st, midnight, and AM for a 12-hour clock without `%p`. A date given
-/// by day of year (`%j`) or by week and weekday (`%U`, `%W`, `%V`) keeps it.
-fn naive(parsed: &Parsed) -> Result<NaiveDateTime, String> {
-    let mut p = parsed.clone();
+/// by day of year (`%j`) or by week and weekday keeps it; a week without a
+/// weekday is read as `bare_week` says.
+fn naive(parsed: &Parsed, bare_week: BareWeek) -> Result<NaiveDateTime, String> {
     let text = |e: chrono::format::ParseError| e.to_string();
+    let bare = has_week(parsed) && parsed.weekday().is_none();
+    let mut p = if bare && bare_week == BareWeek::Ignored {
+        without_week(parsed).map_err(text)?
+    } else {
+        parsed.clone()
+    };
+    if bare && bare_week == BareWeek::FirstDay {
+        let first = if p.week_from_sun().is_some() {
+            chrono::Weekday::Sun
+        } else {
+            chrono::Weekday::Mon
+        };
+        p.set_weekday(first).map_err(text)?;
+    }
     let has_year = p.year().is_some()
         || p.year_div_100().is_some()
         || p.year_mod_100().is_some()
         || p.isoyear().is_some();
-    let has_week =
-        p.week_from_sun().is_some() || p.week_from_mon().is_some() || p.isoweek().is_some();
-    let has_date_in_year = p.ordinal().is_some() || has_week;
+    let has_date_in_year = p.ordinal().is_some() || has_week(&p);
     if !has_year {
         p.set_year(1900).map_err(text)?;
     }
@@ -137,8 +163,53 @@ fn naive(parsed: &Parsed) -> Result<NaiveDateTime, String> {
     Ok(date.and_time(time))
 }
 
+/// Whether `p` has a week number.
+fn has_week(p: &Parsed) -> bool {
+    p.week_from_sun().is_some() || p.week_from_mon().is_some() || p.isoweek().is_some()
+}
+
+/// A `Parsed` setter.
+type Setter = fn(&mut Parsed, i64) -> chrono::format::ParseResult<()>;
+
+/// `p` without its week number: the year, month, day, day of year and time.
+fn without_week(p: &Parsed) -> chrono::format::ParseResult<Parsed> {
+    let mut q = Parsed::new();
+    let copies: [(Option<i32>, Setter); 3] = [
+        (p.year(), Parsed::set_year),
+        (p.year_div_100(), Parsed::set_year_div_100),
+        (p.year_mod_100(), Parsed::set_year_mod_100),
+    ];
+    for (value, set) in copies {
+        if let Some(v) = value {
+            set(&mut q, i64::from(v))?;
+        }
+    }
+    let unsigned: [(Option<u32>, Setter); 5] = [
+        (p.month(), Parsed::set_month),
+        (p.day(), Parsed::set_day),
+        (p.ordinal(), Parsed::set_ordinal),
+        (p.minute(), Parsed::set_minute),
+        (p.second(), Parsed::set_second),
+    ];
+    for (value, set) in unsigned {
+        if let Some(v) = value {
+            set(&mut q, i64::from(v))?;
+        }
+    }
+    if let Some(hour) = p.hour_mod_12() {
+        q.set_hour12(if hour == 0 { 12 } else { i64::from(hour) })?;
+    }
+    if let Some(pm) = p.hour_div_12() {
+        q.set_ampm(pm == 1)?;
+    }
+    if let Some(offset) = p.offset() {
+        q.set_offset(i64::from(offset))?;
+    }
+    Ok(q)
+}
+
 fn instant(tz: Tz, parsed: &Parsed) -> Result<DateTime<Utc>, String> {
-    let naive = naive(parsed)?;
+    let naive = naive(parsed, BareWeek::FirstDay)?;
     let candidates = match tz.from_local_datetime(&naive) {
         LocalResult::None => return Err(format!("{naive} does not exist in {tz}")),
         LocalResult::Single(dt) => vec![dt],
