@@ -335,3 +335,23 @@ def test_loading_bytes_as_a_dataframe_fails_clearly(store_dir: str) -> None:
     result = run([blob_asset, reader], store_dir, raise_on_error=False)
     error = result.get_step_failure_events()[0].event_specific_data.error.to_string()
     assert "raw bytes" in error and "pandas.DataFrame" in error
+
+
+def test_op_outputs_without_asset_keys(store_dir: str) -> None:
+    @dg.op
+    def produce() -> pa.Table:
+        return pa.table({"x": [1, 2, 3]})
+
+    @dg.op
+    def consume(table: pa.Table) -> int:
+        return table.num_rows
+
+    @dg.job(resource_defs={"io_manager": TesseraIOManager(base_dir=store_dir)})
+    def pipeline():
+        consume(produce())
+
+    result = pipeline.execute_in_process()
+    assert result.success and result.output_for_node("consume") == 3
+    with td.Store(store_dir) as store:
+        stored = [asset for asset in store.list_assets() if asset[0] == "__op_outputs__"]
+    assert [asset[-2:] for asset in stored] == [["consume", "result"], ["produce", "result"]]

@@ -24,6 +24,26 @@ LAZY_METADATA_KEY = "tessera/lazy"
 """Input metadata that asks for a ``LazyPartitions`` instead of a ``dict``."""
 
 
+class StoredPiece:
+    """One partition's encoded value and its data version (the payload's crc32)."""
+
+    def __init__(self, partition: str | None, encoded: values.Encoded) -> None:
+        self.partition = partition
+        self.encoded = encoded
+        self.version = f"{checksum(encoded.data):08x}"
+
+    def entry(self, asset: list[str]) -> tuple:
+        """The ``Store.put_many`` entry that stores this piece."""
+        return (
+            asset,
+            self.partition,
+            self.encoded.data,
+            self.encoded.codec,
+            self.version,
+            {values.TYPE_KEY: self.encoded.kind},
+        )
+
+
 class MissingPartitionError(LookupError):
     """An upstream partition the input needs is not in the store."""
 
@@ -68,35 +88,31 @@ class TesseraIOManager(dg.ConfigurableIOManager):
         else:
             column = (context.definition_metadata or {}).get("partition_column")
             pieces = split_range_output(obj, partitions, column)
-        entries = []
-        for partition, encoded in pieces:
-            version = f"{checksum(encoded.data):08x}"
-            entries.append(
-                (asset, partition, encoded.data, encoded.codec, version,
-                 {values.TYPE_KEY: encoded.kind})
-            )
+        stored = [StoredPiece(partition, encoded) for partition, encoded in pieces]
         with self._open() as store:
-            store.put_many(entries)
-        context.add_output_metadata(self._output_metadata(asset, pieces, entries))
+            store.put_many([piece.entry(asset) for piece in stored])
+        context.add_output_metadata(self._output_metadata(asset, stored))
 
-    def _output_metadata(self, asset: list[str], pieces, entries) -> dict[str, Any]:
-        rows = [encoded.row_count for _, encoded in pieces]
+    def _output_metadata(self, asset: list[str], stored: list[StoredPiece]) -> dict[str, Any]:
         path = "/".join([self.base_dir, *asset])
-        if len(entries) == 1 and entries[0][1] is not None:
-            path = f"{path}/{entries[0][1]}"
+        if len(stored) == 1 and stored[0].partition is not None:
+            path = f"{path}/{stored[0].partition}"
+        versions = (
+            stored[0].version
+            if len(stored) == 1
+            else ",".join(f"{piece.partition}={piece.version}" for piece in stored)
+        )
         metadata: dict[str, Any] = {
             "path": dg.MetadataValue.path(path),
-            "byte_size": dg.MetadataValue.int(sum(len(e[2]) for e in entries)),
-            "tessera/type": dg.MetadataValue.text(pieces[0][1].kind),
-            "tessera/data_version": dg.MetadataValue.text(
-                entries[0][4] if len(entries) == 1
-                else ",".join(f"{e[1]}={e[4]}" for e in entries)
-            ),
+            "byte_size": dg.MetadataValue.int(sum(len(piece.encoded.data) for piece in stored)),
+            "tessera/type": dg.MetadataValue.text(stored[0].encoded.kind),
+            "tessera/data_version": dg.MetadataValue.text(versions),
         }
-        if all(r is not None for r in rows):
+        rows = [piece.encoded.row_count for piece in stored]
+        if all(count is not None for count in rows):
             metadata["dagster/row_count"] = dg.MetadataValue.int(sum(rows))
-        if len(entries) > 1:
-            metadata["tessera/partitions"] = dg.MetadataValue.int(len(entries))
+        if len(stored) > 1:
+            metadata["tessera/partitions"] = dg.MetadataValue.int(len(stored))
         return metadata
 
     def load_input(self, context: dg.InputContext) -> Any:
