@@ -355,3 +355,28 @@ def test_op_outputs_without_asset_keys(store_dir: str) -> None:
     with td.Store(store_dir) as store:
         stored = [asset for asset in store.list_assets() if asset[0] == "__op_outputs__"]
     assert [asset[-2:] for asset in stored] == [["consume", "result"], ["produce", "result"]]
+
+
+def test_arrow_backed_pandas_reads_without_a_copy(store_dir: str) -> None:
+    days = ["2024-01-01", "2024-01-02"]
+    seen: dict[str, Any] = {}
+
+    @dg.asset(partitions_def=DAILY)
+    def frame() -> pd.DataFrame:
+        return pd.DataFrame({"a": [float(i) for i in range(10_000)]})
+
+    @dg.asset(ins={"frame": dg.AssetIn(partition_mapping=dg.SpecificPartitionsPartitionMapping(days))})
+    def reader(frame: LazyPartitions) -> None:
+        loaded = frame["2024-01-02"]
+        seen["dtype"] = loaded["a"].dtype
+        seen["values"] = loaded["a"].tolist()
+        address = loaded["a"].array.__arrow_array__().chunks[0].buffers()[1].address
+        seen["in_mapping"] = frame.blob("2024-01-02").is_in_mapping(address)
+
+    manager = TesseraIOManager(base_dir=store_dir, arrow_backed_pandas=True)
+    for day in days:
+        assert dg.materialize([frame], resources={"io_manager": manager}, partition_key=day).success
+    assert dg.materialize([frame, reader], resources={"io_manager": manager}, selection=[reader]).success
+    assert isinstance(seen["dtype"], pd.ArrowDtype)
+    assert seen["values"] == [float(i) for i in range(10_000)]
+    assert seen["in_mapping"]

@@ -72,6 +72,11 @@ class TesseraIOManager(dg.ConfigurableIOManager):
         default=600.0,
         description="Seconds an operation waits while another process uses the store.",
     )
+    arrow_backed_pandas: bool = Field(
+        default=False,
+        description="Load pandas DataFrames with pd.ArrowDtype columns that reference the "
+        "store's memory (no copy) instead of NumPy columns.",
+    )
     lazy_partition_loads: bool = Field(
         default=False,
         description="Load several upstream partitions as a LazyPartitions for every input.",
@@ -119,7 +124,7 @@ class TesseraIOManager(dg.ConfigurableIOManager):
         asset = _asset_path(context)
         target = context.dagster_type.typing_type if context.dagster_type else None
         if not context.has_asset_key or not context.has_asset_partitions:
-            return values.decode(self._get_one(asset, None), target)
+            return self._decode(self._get_one(asset, None), target)
         partitions = list(context.asset_partition_keys)
         if not partitions:
             return None
@@ -133,11 +138,15 @@ class TesseraIOManager(dg.ConfigurableIOManager):
             blobs = {str(p): store.get(asset, str(p)) for p in partitions}
         present = _present(asset, blobs, allow_missing)
         if lazy:
-            return LazyPartitions(present, None if target is LazyPartitions else value_type)
+            target = None if target is LazyPartitions else value_type
+            return LazyPartitions(present, target, self.arrow_backed_pandas)
         if len(partitions) == 1 and not is_mapping:
             blob = present.get(str(partitions[0]))
-            return None if blob is None else values.decode(blob, target)
-        return {key: values.decode(blob, value_type) for key, blob in present.items()}
+            return None if blob is None else self._decode(blob, target)
+        return {key: self._decode(blob, value_type) for key, blob in present.items()}
+
+    def _decode(self, blob: Blob, target: Any) -> Any:
+        return values.decode(blob, target, self.arrow_backed_pandas)
 
     def _get_one(self, asset: list[str], partition: str | None) -> Blob:
         with self._open() as store:

@@ -19,12 +19,15 @@ class LazyPartitions(Mapping[str, Any]):
     ``{"tessera/lazy": True}``) to get one instead of Dagster's ``dict``.
     """
 
-    def __init__(self, blobs: dict[str, Blob], target: Any = None) -> None:
+    def __init__(
+        self, blobs: dict[str, Blob], target: Any = None, arrow_backed_pandas: bool = False
+    ) -> None:
         self._blobs = blobs
         self._target = target
+        self._arrow_backed_pandas = arrow_backed_pandas
 
     def __getitem__(self, partition: str) -> Any:
-        return decode(self._blobs[partition], self._target)
+        return decode(self._blobs[partition], self._target, self._arrow_backed_pandas)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._blobs)

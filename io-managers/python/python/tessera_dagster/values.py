@@ -103,13 +103,17 @@ def _kind_of_type(target: Any) -> str | None:
     return None
 
 
-def _from_table(table: pa.Table, kind: str) -> Any:
+def _from_table(table: pa.Table, kind: str, arrow_backed_pandas: bool) -> Any:
     if kind == ARROW_TABLE:
         return table
     if kind == ARROW_BATCH:
         batches = table.combine_chunks().to_batches()  # one stored batch: no copy
         return batches[0] if batches else _empty_batch(table)
     if kind == PANDAS:
+        if arrow_backed_pandas:
+            import pandas as pd
+
+            return table.to_pandas(types_mapper=pd.ArrowDtype)  # columns keep the mapped buffers
         return table.to_pandas()
     if kind == POLARS:
         import polars as pl
@@ -122,12 +126,16 @@ def _empty_batch(table: pa.Table) -> pa.RecordBatch:
     return pa.RecordBatch.from_pylist([], schema=table.schema)
 
 
-def decode(blob: Blob, target: Any = None) -> Any:
-    """The stored value, as ``target`` (a type) asks, or as stored when ``target`` says nothing."""
+def decode(blob: Blob, target: Any = None, arrow_backed_pandas: bool = False) -> Any:
+    """The stored value, as ``target`` (a type) asks, or as stored when ``target`` says nothing.
+
+    With ``arrow_backed_pandas``, a pandas DataFrame gets ``pd.ArrowDtype`` columns that
+    reference the store's buffers instead of NumPy copies.
+    """
     stored = blob.metadata.get(TYPE_KEY)
     wanted = _kind_of_type(target) or stored
     if blob.codec == "arrow":
-        return _from_table(table_from_blob(blob), wanted or ARROW_TABLE)
+        return _from_table(table_from_blob(blob), wanted or ARROW_TABLE, arrow_backed_pandas)
     if blob.codec != "raw":
         raise TypeError(
             f"partition {blob.partition!r} of asset {'/'.join(blob.asset)} holds "
