@@ -83,7 +83,8 @@ def one_partition_rows(base: str, repeat: int) -> list[dict[str, Any]]:
         for kind, value, annotation in (("pyarrow", table, pa.Table), ("pandas", table.to_pandas(), pd.DataFrame)):
             for name, manager in managers(base).items():
                 asset = f"one_{kind}_{size}"
-                write = median_seconds(lambda: manager.handle_output(output_context(asset, DAYS[0]), value), repeat)
+                contexts = [output_context(asset, DAYS[0]) for _ in range(repeat)]
+                write = median_seconds(lambda: manager.handle_output(contexts.pop(), value), repeat)
                 context = input_context(asset, [DAYS[0]], annotation)
                 read = median_seconds(lambda: manager.load_input(context), repeat)
                 rows.append({"size": label, "type": kind, "manager": name, "write_s": write, "read_s": read})
