@@ -49,6 +49,9 @@ def managers(base: str) -> dict[str, dg.IOManager]:
         ),
         "Tessera Immediate": TesseraIOManager(base_dir=f"{base}/tessera-immediate"),
         "Tessera Buffered": TesseraIOManager(base_dir=f"{base}/tessera-buffered", durability="buffered"),
+        "Tessera Buffered, keep_open": TesseraIOManager(
+            base_dir=f"{base}/tessera-held", durability="buffered", keep_open=True
+        ),
     }
 
 
@@ -77,6 +80,8 @@ def input_context(asset: str, partitions: list[str], annotation: Any) -> dg.Inpu
 
 
 def one_partition_rows(base: str, repeat: int) -> list[dict[str, Any]]:
+    from tessera_dagster.held import close_held_stores
+
     rows = []
     for label, size in SIZES.items():
         table = table_of(size)
@@ -88,13 +93,14 @@ def one_partition_rows(base: str, repeat: int) -> list[dict[str, Any]]:
                 context = input_context(asset, [DAYS[0]], annotation)
                 read = median_seconds(lambda: manager.load_input(context), repeat)
                 rows.append({"size": label, "type": kind, "manager": name, "write_s": write, "read_s": read})
+    close_held_stores()
     return rows
 
 
 def fill_year(base: str) -> None:
     table = table_of(1 << 20)
     for name, manager in managers(base).items():
-        if name == "Tessera Immediate":
+        if name in ("Tessera Immediate", "Tessera Buffered, keep_open"):
             continue
         for day in DAYS:
             manager.handle_output(output_context("year", day), table)
@@ -108,14 +114,19 @@ def load_year(base: str, manager_name: str, mode: str) -> dict[str, Any]:
     annotation = LazyPartitions if mode == "lazy" else dict[str, pa.Table]
     context = input_context("year", DAYS, annotation)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    heap_before = pa.total_allocated_bytes()
     start = time.perf_counter()
     loaded = manager.load_input(context)
     loaded_s = time.perf_counter() - start
-    total = sum(loaded[day].num_rows for day in loaded)
+    heap_peak = pa.total_allocated_bytes() - heap_before
+    total = 0
+    for day in loaded:
+        total += loaded[day].num_rows
+        heap_peak = max(heap_peak, pa.total_allocated_bytes() - heap_before)
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
     return {"manager": manager_name, "mode": mode, "load_s": loaded_s, "load_and_pass_s": seconds,
-            "peak_rss_mib": peak / 1024, "rows": total}
+            "peak_rss_mib": peak / 1024, "arrow_heap_mib": heap_peak / 2**20, "rows": total}
 
 
 def open_cost(base: str, repeat: int) -> dict[str, float]:
@@ -142,7 +153,8 @@ def open_cost(base: str, repeat: int) -> dict[str, float]:
 
 def year_rows(base: str) -> list[dict[str, Any]]:
     rows = []
-    for manager_name, mode in (("Filesystem (pickle)", "dict"), ("Tessera Buffered", "dict"), ("Tessera Buffered", "lazy")):
+    for manager_name, mode in (("Filesystem (pickle)", "dict"), ("Tessera Buffered", "dict"),
+                               ("Tessera Buffered", "lazy")):
         done = subprocess.run(
             [sys.executable, __file__, "--year-load", base, manager_name, mode],
             capture_output=True, text=True, check=True,
@@ -159,11 +171,12 @@ def print_tables(one: list[dict[str, Any]], year: list[dict[str, Any]], cost: di
         speedup = baseline[(r["size"], r["type"])] / r["read_s"]
         lines.append(f"| {r['size']} | {r['type']} | {r['manager']} | {r['write_s'] * 1e3:.3f} ms "
                      f"| {r['read_s'] * 1e3:.3f} ms | {speedup:.1f}x |")
-    lines += ["", "| 365 daily partitions of 1 MiB | load_input | load + one pass | peak RSS growth |",
-              "| --- | ---: | ---: | ---: |"]
+    lines += ["", "| 365 daily partitions of 1 MiB | load_input | load + one pass | peak RSS growth | peak Arrow heap |",
+              "| --- | ---: | ---: | ---: | ---: |"]
     for r in year:
         lines.append(f"| {r['manager']}, {r['mode']} | {r['load_s'] * 1e3:.1f} ms | "
-                     f"{r['load_and_pass_s'] * 1e3:.1f} ms | {r['peak_rss_mib']:.0f} MiB |")
+                     f"{r['load_and_pass_s'] * 1e3:.1f} ms | {r['peak_rss_mib']:.0f} MiB | "
+                     f"{r['arrow_heap_mib']:.0f} MiB |")
     lines += ["", "| per-operation open (store of 365 partitions) | median |", "| --- | ---: |",
               f"| open + close | {cost['open_close_s'] * 1e3:.3f} ms |",
               f"| open + get + close | {cost['open_get_close_s'] * 1e3:.3f} ms |",

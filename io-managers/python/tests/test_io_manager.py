@@ -380,3 +380,23 @@ def test_arrow_backed_pandas_reads_without_a_copy(store_dir: str) -> None:
     assert isinstance(seen["dtype"], pd.ArrowDtype)
     assert seen["values"] == [float(i) for i in range(10_000)]
     assert seen["in_mapping"]
+
+
+def test_keep_open_holds_the_store_until_released(store_dir: str) -> None:
+    from tessera_dagster.held import close_held_stores
+
+    @dg.asset
+    def kept() -> bytes:
+        return b"held"
+
+    @dg.asset
+    def reread(kept: bytes) -> bytes:
+        return kept + b"!"
+
+    manager = TesseraIOManager(base_dir=store_dir, keep_open=True)
+    assert dg.materialize([kept, reread], resources={"io_manager": manager}).success
+    with pytest.raises(td.LockedError):
+        td.Store(store_dir, lock_timeout=0.3)
+    close_held_stores()
+    with td.Store(store_dir, lock_timeout=0.3) as store:
+        assert store.get(["reread"], None).to_bytes() == b"held!"

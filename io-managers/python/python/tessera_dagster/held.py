@@ -1,0 +1,41 @@
+"""Stores held open for the life of the process (``TesseraIOManager(keep_open=True)``)."""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import threading
+from collections.abc import Iterator
+
+from tessera_dagster._native import Store
+
+_HELD: dict[tuple[str, str], Store] = {}
+_GUARD = threading.Lock()
+
+
+@contextlib.contextmanager
+def held_store(path: str, durability: str, lock_timeout: float) -> Iterator[Store]:
+    """The process's open store for ``(path, durability)``, opened on first use.
+
+    It keeps the directory lock until the process exits (or ``close_held_stores``),
+    so other processes wait for it: for Dagster's in-process executor only.
+    """
+    key = (path, durability)
+    with _GUARD:
+        store = _HELD.get(key)
+        if store is None or store.closed:
+            store = Store(path, durability=durability, lock_timeout=lock_timeout)
+            _HELD[key] = store
+    yield store
+
+
+def close_held_stores() -> None:
+    """Flushes and closes every held store, releasing their directories."""
+    with _GUARD:
+        stores = list(_HELD.values())
+        _HELD.clear()
+    for store in stores:
+        store.close()
+
+
+atexit.register(close_held_stores)
