@@ -67,15 +67,17 @@ impl App {
         I: IntoIterator<Item = T>,
         T: Into<OsString> + Clone,
     {
-        let matches = Cli::command()
-            .name(self.name)
-            .bin_name(self.name)
-            .get_matches_from(args);
+        let matches = self.command_line().get_matches_from(args);
         let cli = match Cli::from_arg_matches(&matches) {
             Ok(cli) => cli,
             Err(error) => error.exit(),
         };
         exit_code(self.execute(cli))
+    }
+
+    /// The clap definition of the command line, named as the program.
+    pub(super) fn command_line(&self) -> clap::Command {
+        Cli::command().name(self.name).bin_name(self.name)
     }
 
     fn execute(&self, cli: Cli) -> CommandResult {

@@ -30,4 +30,10 @@ pub(crate) struct GlobalArgs {
     /// Make a store in `--store` even if the directory already holds other files.
     #[arg(long, global = true)]
     pub(crate) create: bool,
+    /// Print JSON instead of tables (assets, partitions, show, stats, verify, materialize).
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+    /// Show more: with `materialize`, the lines each asset's compute logged.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub(crate) verbose: u8,
 }

@@ -48,7 +48,10 @@ mod args;
 mod commands;
 mod interrupt;
 mod keys;
+mod output;
+mod selection;
 mod session;
+mod summary;
 mod table;
 
 pub use app::{App, DefinitionsFn};

@@ -83,6 +83,11 @@ impl<'a> Session<'a> {
         (self.app.definitions)(store)
     }
 
+    /// The command line's clap definition, named as the program.
+    pub(crate) fn command_line(&self) -> clap::Command {
+        self.app.command_line()
+    }
+
     /// The partitions `materialize` runs when the command line names none.
     pub(crate) fn default_partitions(&self) -> &PartitionSelection {
         &self.app.default_partitions

@@ -172,6 +172,32 @@ impl RecordStore {
         Ok(())
     }
 
+    /// Wipes `partitions` of `asset` (Dagster's wipe): their stored values,
+    /// materialization records and failures go in one atomic batch, so the
+    /// partitions read as never materialized. Returns how many of them held
+    /// a value or a record.
+    ///
+    /// # Errors
+    /// The store's errors (nothing is wiped then).
+    pub fn wipe(&self, asset: &AssetKey, partitions: &[PartitionKey]) -> Result<usize> {
+        let materializations = namespaced("materializations", asset)?;
+        let failures = namespaced("failures", asset)?;
+        let mut batch = WriteBatch::new();
+        let mut wiped = 0;
+        for partition in partitions {
+            let mut held = false;
+            for owner in [asset, &materializations, &failures] {
+                if self.store.contains(owner, partition)? {
+                    batch.delete(owner, partition);
+                    held = true;
+                }
+            }
+            wiped += usize::from(held);
+        }
+        self.store.write(batch)?;
+        Ok(wiped)
+    }
+
     /// The partitions of `asset` with a successful materialization.
     ///
     /// # Errors

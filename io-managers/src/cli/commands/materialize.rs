@@ -1,10 +1,8 @@
 //! `tessera materialize`: the main job.
 
-use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Duration;
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -13,13 +11,10 @@ use tessera_engine::Store;
 use super::{CommandResult, RunCommand};
 use crate::cli::interrupt::{INTERRUPTED_EXIT, cancel_on_interrupt};
 use crate::cli::keys::{shown, shown_partition};
+use crate::cli::selection::{parse_partitions, select_assets};
 use crate::cli::session::Session;
-use crate::cli::table::{bytes, print_table};
-use crate::executor::{
-    MaterializeRequest, MaterializeResult, PartitionOutcome, PartitionSelection, RunObserver,
-    TaskStatus,
-};
-use crate::metadata::{BYTE_SIZE, ROW_COUNT};
+use crate::cli::summary::{SummaryOptions, print_summary};
+use crate::executor::{MaterializeRequest, PartitionOutcome, PartitionSelection, RunObserver};
 
 /// `tessera materialize`.
 #[derive(Debug, Args)]
@@ -33,7 +28,16 @@ pub(crate) struct Materialize {
     /// Partitions run at once (at most 32 per core of this machine).
     #[arg(long, default_value_t = 2)]
     threads: usize,
-    /// Only partitions that are missing, failed or stale.
+    /// These partitions: `FIRST..LAST` (inclusive), `A,B,C` or one key
+    /// (instead of --from/--to).
+    #[arg(long, conflicts_with_all = ["from", "to"])]
+    partitions: Option<String>,
+    /// These assets only: `ASSET`, `+ASSET` (with its upstreams), `ASSET+`
+    /// (with its downstreams); repeat or separate with spaces.
+    #[arg(long, num_args = 1..)]
+    select: Vec<String>,
+    /// Only partitions that are missing (no value, or a damaged one), whose
+    /// latest run failed, or that are stale.
     #[arg(long)]
     missing_or_stale: bool,
     /// No progress bar.
@@ -43,30 +47,51 @@ pub(crate) struct Materialize {
 
 impl RunCommand for Materialize {
     fn run(self, session: &Session<'_>) -> CommandResult {
-        let partitions = self.partitions(session.default_partitions())?;
+        let partitions = match &self.partitions {
+            Some(text) => parse_partitions(text)?,
+            None => self.range(session.default_partitions())?,
+        };
         let threads = checked_threads(self.threads)?;
         let store = session.open_for_writing()?;
         let definitions = session.definitions(store.clone())?;
+        let assets = select_assets(&definitions, &self.select)?;
         let cancel = cancel_on_interrupt()?;
         let request = MaterializeRequest::new()
+            .assets(assets)
             .partitions(partitions)
             .only_missing_or_stale(self.missing_or_stale)
             .threads(threads)
             .cancel_flag(cancel.clone());
-        let progress = Progress::new(self.quiet)?;
+        let progress = Progress::new(self.quiet || session.global.json)?;
         let result = definitions.materialize_with(&request, &progress)?;
         progress.bar.finish_and_clear();
         drop(definitions);
-        let code = report(&store, &result, cancel.load(Ordering::SeqCst))?;
+        store.flush()?;
+        let interrupted = cancel.load(Ordering::SeqCst);
+        print_summary(
+            &result,
+            &SummaryOptions {
+                json: session.global.json,
+                verbose: session.global.verbose > 0,
+                interrupted,
+                store: store.path().display().to_string(),
+            },
+        )?;
         close(store)?;
-        Ok(code)
+        Ok(if interrupted {
+            ExitCode::from(INTERRUPTED_EXIT)
+        } else if result.is_success() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        })
     }
 }
 
 impl Materialize {
     /// `--from`/`--to` as a range (a bound left out comes from the default
     /// range), or the default selection when neither is given.
-    fn partitions(&self, default: &PartitionSelection) -> Result<PartitionSelection, String> {
+    fn range(&self, default: &PartitionSelection) -> Result<PartitionSelection, String> {
         if self.from.is_none() && self.to.is_none() {
             return Ok(default.clone());
         }
@@ -135,108 +160,4 @@ impl RunObserver for Progress {
             shown_partition(outcome.partition.as_deref().unwrap_or(""))
         ));
     }
-}
-
-/// Per-asset totals of a run.
-#[derive(Default)]
-struct AssetTotals {
-    materialized: usize,
-    failed: usize,
-    skipped: usize,
-    rows: i64,
-    bytes: i64,
-    compute: Duration,
-}
-
-fn report(store: &Arc<Store>, result: &MaterializeResult, interrupted: bool) -> CommandResult {
-    store.flush()?;
-    for warning in &result.warnings {
-        eprintln!("warning: {warning}");
-    }
-    print_summary(&result.outcomes)?;
-    outln!(
-        "materialized {} partitions in {:.2?} into {} (run {})",
-        result.materialized(),
-        result.elapsed,
-        store.path().display(),
-        result.run_id
-    );
-    for failed in result.failed() {
-        if let TaskStatus::Failed { error } = &failed.status {
-            outln!(
-                "failed: {} {}: {error}",
-                shown(&failed.asset),
-                shown_partition(failed.partition.as_deref().unwrap_or(""))
-            );
-        }
-    }
-    if interrupted {
-        outln!(
-            "interrupted: {} partitions were not started; the store is closed cleanly",
-            result.cancelled()
-        );
-        return Ok(ExitCode::from(INTERRUPTED_EXIT));
-    }
-    Ok(if result.is_success() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
-}
-
-fn print_summary(outcomes: &[PartitionOutcome]) -> std::io::Result<()> {
-    let mut totals: BTreeMap<String, AssetTotals> = BTreeMap::new();
-    let mut order = Vec::new();
-    for outcome in outcomes {
-        let name = shown(&outcome.asset).to_string();
-        if !totals.contains_key(&name) {
-            order.push(name.clone());
-        }
-        let entry = totals.entry(name).or_default();
-        match &outcome.status {
-            TaskStatus::Materialized {
-                duration, metadata, ..
-            } => {
-                entry.materialized += 1;
-                entry.rows += metadata
-                    .get(ROW_COUNT)
-                    .and_then(|v| v.as_int())
-                    .unwrap_or_default();
-                entry.bytes += metadata
-                    .get(BYTE_SIZE)
-                    .and_then(|v| v.as_int())
-                    .unwrap_or_default();
-                entry.compute += *duration;
-            }
-            TaskStatus::Failed { .. } => entry.failed += 1,
-            TaskStatus::Skipped { .. } | TaskStatus::Cancelled => entry.skipped += 1,
-        }
-    }
-    let rows: Vec<Vec<String>> = order
-        .iter()
-        .map(|name| {
-            let t = &totals[name];
-            vec![
-                name.clone(),
-                t.materialized.to_string(),
-                t.failed.to_string(),
-                t.skipped.to_string(),
-                t.rows.to_string(),
-                bytes(u64::try_from(t.bytes).unwrap_or_default()),
-                format!("{:.2?}", t.compute),
-            ]
-        })
-        .collect();
-    print_table(
-        &[
-            "asset",
-            "materialized",
-            "failed",
-            "skipped",
-            "rows",
-            "bytes",
-            "task time",
-        ],
-        &rows,
-    )
 }

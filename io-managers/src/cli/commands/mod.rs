@@ -5,6 +5,7 @@
 //! below (the line's doc comment is the command's `--help` summary).
 
 mod assets;
+mod completions;
 mod export;
 mod init;
 mod materialize;
@@ -14,6 +15,7 @@ mod show;
 mod stale;
 mod stats;
 mod verify;
+mod wipe;
 
 use std::error::Error;
 use std::process::ExitCode;
@@ -68,10 +70,14 @@ subcommands! {
     Verify(verify::Verify),
     /// Rebuild the index from the segments (the log), reporting what the open repaired.
     Repair(repair::Repair),
-    /// Counts and sizes of the store.
+    /// Counts and sizes of the store, user assets apart from internal entries.
     Stats(stats::Stats),
     /// The missing and stale partitions of an asset (or of every asset) and why, as a table or JSON.
     Stale(stale::Stale),
+    /// Print a shell completion script (bash, zsh, fish).
+    Completions(completions::Completions),
+    /// Delete an asset's values and materialization records (all, or --partitions).
+    Wipe(wipe::Wipe),
 }
 
 /// Parses an asset key written as on screen (`public/weather_obs`, `a\/b`).

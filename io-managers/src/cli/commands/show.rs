@@ -5,10 +5,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Args;
-use tessera_engine::{AssetKey, Codec, Store};
+use serde_json::json;
+use tessera_engine::{AssetKey, Blob, Codec, Store};
 
 use super::{CommandResult, RunCommand, parse_asset, parse_partition, partition_key};
 use crate::cli::keys::{shown, shown_components, shown_partition};
+use crate::cli::output::print_json;
 use crate::cli::session::Session;
 use crate::cli::table::{batch_rows, bytes, print_table};
 use crate::records::RecordStore;
@@ -28,6 +30,14 @@ pub(crate) struct Show {
 impl RunCommand for Show {
     fn run(self, session: &Session<'_>) -> CommandResult {
         let partition = self.partition.as_deref().map(parse_partition).transpose()?;
+        if session.global.json {
+            return show_json(
+                session.open_read_only()?,
+                &parse_asset(&self.asset)?,
+                partition.as_deref(),
+                self.rows,
+            );
+        }
         show(
             session.open_read_only()?,
             &parse_asset(&self.asset)?,
@@ -43,14 +53,7 @@ fn show(
     partition: Option<&str>,
     limit: usize,
 ) -> CommandResult {
-    let key = partition_key(partition)?;
-    let blob = store.get(asset, &key)?.ok_or_else(|| {
-        format!(
-            "asset {} has no partition {}",
-            shown(asset),
-            partition_label(partition)
-        )
-    })?;
+    let blob = stored_blob(&store, asset, partition)?;
     let meta = blob.meta();
     outln!("asset:        {}", shown(asset));
     outln!("partition:    {}", partition_label(partition));
@@ -118,4 +121,71 @@ fn partition_label(partition: Option<&str>) -> String {
         || "(unpartitioned)".to_owned(),
         |key| shown_partition(key).to_string(),
     )
+}
+
+/// The stored value of `(asset, partition)`, or an error naming both.
+fn stored_blob(
+    store: &Store,
+    asset: &AssetKey,
+    partition: Option<&str>,
+) -> Result<Blob, Box<dyn std::error::Error>> {
+    Ok(store
+        .get(asset, &partition_key(partition)?)?
+        .ok_or_else(|| {
+            format!(
+                "asset {} has no partition {}",
+                shown(asset),
+                partition_label(partition)
+            )
+        })?)
+}
+
+/// `show --json`: the same facts as one JSON object.
+fn show_json(
+    store: Arc<Store>,
+    asset: &AssetKey,
+    partition: Option<&str>,
+    limit: usize,
+) -> CommandResult {
+    let blob = stored_blob(&store, asset, partition)?;
+    let meta = blob.meta();
+    let mut object = json!({
+        "asset": asset.components(),
+        "partition": partition,
+        "codec": format!("{:?}", meta.codec),
+        "bytes": meta.len,
+        "crc32": format!("{:08x}", meta.checksum.0),
+        "stored_at": meta.created_at.to_rfc3339(),
+        "data_version": meta.data_version,
+        "metadata": meta.metadata,
+    });
+    if let Some(record) = RecordStore::new(store.clone()).materialization(asset, partition)? {
+        object["materialization"] = json!({
+            "run_id": record.run_id,
+            "duration_ms": record.duration().as_secs_f64() * 1e3,
+            "code_version": record.code_version,
+            "inputs": record.inputs.iter().map(|input| json!({
+                "asset": input.asset,
+                "partitions": input.partitions.len(),
+            })).collect::<Vec<_>>(),
+        });
+    }
+    if meta.codec == Codec::ArrowIpc {
+        let table = blob.arrow()?;
+        object["rows"] = table.num_rows().into();
+        object["schema"] = table
+            .schema
+            .fields()
+            .iter()
+            .map(|f| json!({"name": f.name(), "type": f.data_type().to_string(), "nullable": f.is_nullable()}))
+            .collect();
+        object["first_rows"] = table
+            .batches
+            .first()
+            .map(|batch| batch_rows(batch, limit))
+            .unwrap_or_default()
+            .into();
+    }
+    print_json(&object)?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -6,6 +6,10 @@ use clap::Args;
 use tessera_engine::Store;
 
 use super::{CommandResult, RunCommand};
+use serde_json::json;
+
+use crate::cli::keys::shown;
+use crate::cli::output::print_json;
 use crate::cli::session::Session;
 use crate::cli::table::bytes;
 
@@ -15,7 +19,11 @@ pub(crate) struct Verify {}
 
 impl RunCommand for Verify {
     fn run(self, session: &Session<'_>) -> CommandResult {
-        verify(&*session.open_read_only()?)
+        let store = session.open_read_only()?;
+        if session.global.json {
+            return verify_json(&store);
+        }
+        verify(&store)
     }
 }
 
@@ -35,7 +43,7 @@ fn verify(store: &Store) -> CommandResult {
             mismatch
                 .asset
                 .as_ref()
-                .map_or_else(|| "?".to_owned(), ToString::to_string),
+                .map_or_else(|| "?".to_owned(), |a| shown(a).to_string()),
             mismatch
                 .partition
                 .as_ref()
@@ -55,6 +63,32 @@ fn verify(store: &Store) -> CommandResult {
     }
     Ok(if report.is_ok() {
         outln!("every checksum matches and the index agrees with the log");
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn verify_json(store: &Store) -> CommandResult {
+    let report = store.verify()?;
+    let shown_or_null = |text: Option<String>| text.map_or(serde_json::Value::Null, Into::into);
+    print_json(&json!({
+        "ok": report.is_ok(),
+        "checked": report.checked,
+        "bytes": report.bytes,
+        "damaged": report.damaged.iter().map(|d| d.error.to_string()).collect::<Vec<_>>(),
+        "index_mismatches": report.index_mismatches.iter().map(|m| json!({
+            "asset": shown_or_null(m.asset.as_ref().map(|a| shown(a).to_string())),
+            "partition": shown_or_null(m.partition.as_ref().map(ToString::to_string)),
+            "problem": m.problem.to_string(),
+        })).collect::<Vec<_>>(),
+        "quarantined": report.quarantined.iter().map(|q| json!({
+            "path": q.path.display().to_string(),
+            "reason": q.reason.to_string(),
+        })).collect::<Vec<_>>(),
+        "stray_files": report.stray_files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+    }))?;
+    Ok(if report.is_ok() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
