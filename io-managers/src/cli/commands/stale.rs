@@ -22,9 +22,6 @@ pub(crate) struct Stale {
     /// The asset key as printed (e.g. `public/weather_obs`); every asset of
     /// the pipeline, upstream first, when left out.
     asset: Option<String>,
-    /// One JSON document instead of a table.
-    #[arg(long)]
-    json: bool,
 }
 
 impl RunCommand for Stale {
@@ -40,7 +37,7 @@ impl RunCommand for Stale {
             let stale = definitions.stale_partitions(&asset)?;
             found.push((asset, stale));
         }
-        if self.json {
+        if session.global.json {
             outln!("{}", serde_json::to_string_pretty(&as_json(&found))?);
         } else {
             print_found(&found)?;
