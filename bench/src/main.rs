@@ -33,8 +33,9 @@ use crate::plan::Plan;
 use crate::report::{Row, chart, json, table};
 
 /// The workloads `--only` can name, in the order they run.
-const WORKLOADS: [&str; 9] = [
+const WORKLOADS: [&str; 10] = [
     "io",
+    "arrow",
     "costs",
     "scale",
     "concurrency",
@@ -64,7 +65,7 @@ struct Args {
     /// uses an existing one.
     #[arg(long, default_value_os_t = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv"))]
     dagster_venv: PathBuf,
-    /// Runs only these workloads (comma-separated: io, costs, scale,
+    /// Runs only these workloads (comma-separated: io, arrow, costs, scale,
     /// concurrency, recovery, memory, partitions, staleness, executor); the files written get an
     /// `-only-<names>` suffix.
     #[arg(long, value_delimiter = ',')]
@@ -111,6 +112,9 @@ fn main() -> Result<()> {
             rows.extend(workloads::io_targets::dagster_rows(results));
         }
         targets = workloads::io_targets::rows(&figures, &plan.sizes, dagster_results.as_ref());
+    }
+    if wanted("arrow") {
+        rows.extend(workloads::arrow_reads::run(&plan, root.path())?);
     }
     if wanted("costs") {
         rows.extend(workloads::costs::run(&plan, root.path())?);

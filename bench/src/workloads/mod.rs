@@ -2,6 +2,7 @@
 //! are against baselines measured in the same run.
 //!
 
+pub mod arrow_reads;
 pub mod concurrency;
 pub mod costs;
 pub mod executor;
