@@ -149,3 +149,61 @@ fn parallel_and_serial_runs_store_identical_data() {
         }
     }
 }
+
+#[test]
+fn the_example_columns_say_what_they_hold() {
+    let day = chrono::NaiveDate::from_ymd_opt(2024, 1, 2).expect("a day");
+    let batch = weather_observations(day).expect("generate");
+    let timestamp = batch
+        .schema()
+        .field_with_name("timestamp")
+        .expect("timestamp")
+        .clone();
+    assert_eq!(
+        timestamp.data_type(),
+        &arrow_schema::DataType::Timestamp(arrow_schema::TimeUnit::Microsecond, Some("UTC".into()))
+    );
+    let first = batch
+        .column_by_name("timestamp")
+        .expect("column")
+        .as_any()
+        .downcast_ref::<arrow_array::TimestampMicrosecondArray>()
+        .expect("microseconds")
+        .value(0);
+    assert_eq!(
+        chrono::DateTime::from_timestamp_micros(first).expect("an instant"),
+        day.and_hms_opt(0, 0, 0).expect("midnight").and_utc()
+    );
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(Store::open(dir.path()).expect("open"));
+    let definitions = example::definitions(store.clone()).expect("valid definitions");
+    let request = MaterializeRequest::new()
+        .partitions(PartitionSelection::Range(
+            "2024-01-01".into(),
+            "2024-01-02".into(),
+        ))
+        .threads(2);
+    assert!(definitions.materialize(&request).expect("run").is_success());
+    let summary = store
+        .get_arrow(&summary_key().expect("key"), &PartitionKey::unpartitioned())
+        .expect("read")
+        .expect("stored");
+    let names: Vec<&str> = summary
+        .schema
+        .fields()
+        .iter()
+        .map(|f| f.name().as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "station",
+            "rolling_days",
+            "station_rolling_days",
+            "mean_of_rolling_means_c",
+            "min_temp_c",
+            "max_temp_c"
+        ]
+    );
+}

@@ -1,9 +1,11 @@
 //! Plain-text tables and Arrow cell formatting.
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::{Float32Type, Float64Type, Int32Type, Int64Type, UInt64Type};
+use arrow_array::types::{
+    Float32Type, Float64Type, Int32Type, Int64Type, TimestampMicrosecondType, UInt64Type,
+};
 use arrow_array::{Array, RecordBatch};
-use arrow_schema::DataType;
+use arrow_schema::{DataType, TimeUnit};
 
 /// Prints rows under a header, columns padded to their widest cell.
 pub(crate) fn print_table(header: &[&str], rows: &[Vec<String>]) -> std::io::Result<()> {
@@ -57,6 +59,13 @@ fn cell(column: &dyn Array, row: usize) -> String {
         DataType::Float32 => format!("{:.3}", column.as_primitive::<Float32Type>().value(row)),
         DataType::Float64 => format!("{:.3}", column.as_primitive::<Float64Type>().value(row)),
         DataType::Boolean => column.as_boolean().value(row).to_string(),
+        DataType::Timestamp(TimeUnit::Microsecond, _) => {
+            let micros = column.as_primitive::<TimestampMicrosecondType>().value(row);
+            chrono::DateTime::from_timestamp_micros(micros).map_or_else(
+                || micros.to_string(),
+                |at| at.format("%Y-%m-%d %H:%M:%S%.6fZ").to_string(),
+            )
+        }
         other => format!("<{other}>"),
     }
 }

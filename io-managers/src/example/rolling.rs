@@ -102,20 +102,44 @@ pub(super) fn compute(context: &AssetContext, inputs: &mut Inputs) -> Result<Out
     let stats = rolling_stats(days.values().flat_map(|day| day.batches.iter()))?;
     context.log(format!("{} days of observations", days.len()));
     let day_count = i64::try_from(days.len())?;
-    Ok(Output::new(vec![stats_table(&stats, day_count)?]))
+    Ok(Output::new(vec![stats_table(
+        &stats,
+        day_count,
+        &ROLLING_COLUMNS,
+    )?]))
 }
+
+/// The names of a statistics table's columns that differ between the
+/// rolling days and the summary: the day count, the per-station count and
+/// the mean.
+pub(super) struct StatsColumns {
+    /// The number of days the row covers.
+    pub(super) days: &'static str,
+    /// What the per-station count counts.
+    pub(super) count: &'static str,
+    /// The mean temperature.
+    pub(super) mean: &'static str,
+}
+
+/// A rolling day: days in the window, observations counted, their mean.
+pub(super) const ROLLING_COLUMNS: StatsColumns = StatsColumns {
+    days: "days",
+    count: "observations",
+    mean: "mean_temp_c",
+};
 
 /// The statistics as a table: one row per station.
 pub(super) fn stats_table(
     stats: &BTreeMap<String, StationStats>,
     days: i64,
+    columns: &StatsColumns,
 ) -> Result<RecordBatch, ArrowError> {
     RecordBatch::try_new(
         Arc::new(Schema::new(vec![
             Field::new("station", DataType::Utf8, false),
-            Field::new("days", DataType::Int64, false),
-            Field::new("observations", DataType::Int64, false),
-            Field::new("mean_temp_c", DataType::Float64, false),
+            Field::new(columns.days, DataType::Int64, false),
+            Field::new(columns.count, DataType::Int64, false),
+            Field::new(columns.mean, DataType::Float64, false),
             Field::new("min_temp_c", DataType::Float64, false),
             Field::new("max_temp_c", DataType::Float64, false),
         ])),

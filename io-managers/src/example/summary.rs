@@ -3,7 +3,15 @@
 use arrow_array::{Float64Array, StringArray};
 use tessera_engine::ArrowPartition;
 
-use super::rolling::{StationAccumulators, column, stats_table};
+use super::rolling::{StationAccumulators, StatsColumns, column, stats_table};
+
+/// The summary's columns: the rolling days read, the rolling days with a
+/// row for the station, and the mean of their 7-day means.
+const SUMMARY_COLUMNS: StatsColumns = StatsColumns {
+    days: "rolling_days",
+    count: "station_rolling_days",
+    mean: "mean_of_rolling_means_c",
+};
 use crate::executor::{AssetContext, ComputeError, Inputs, Output};
 
 /// `summary`: reads every rolling day there is (missing days are skipped).
@@ -32,5 +40,9 @@ pub(super) fn compute(context: &AssetContext, inputs: &mut Inputs) -> Result<Out
     ));
     let stats = stations.into_stats();
     let day_count = i64::try_from(days.len())?;
-    Ok(Output::new(vec![stats_table(&stats, day_count)?]))
+    Ok(Output::new(vec![stats_table(
+        &stats,
+        day_count,
+        &SUMMARY_COLUMNS,
+    )?]))
 }

@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use arrow_array::{Float64Array, Int64Array, RecordBatch, StringArray};
-use arrow_schema::{ArrowError, DataType, Field, Schema};
+use arrow_array::{Float64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
+use arrow_schema::{ArrowError, DataType, Field, Schema, TimeUnit};
 use chrono::{Datelike, NaiveDate};
 
 use crate::executor::{AssetContext, ComputeError, Inputs, Output};
@@ -15,7 +15,8 @@ pub const STATIONS: [&str; 10] = [
     "KSEA", "KPDX", "KSFO", "KLAX", "KDEN", "KORD", "KJFK", "KBOS", "KMIA", "KATL",
 ];
 
-/// The observations of `day`: station, timestamp (µs since the epoch),
+/// The observations of `day`: station, timestamp (an Arrow
+/// `Timestamp(Microsecond, "UTC")`),
 /// temperature (°C), relative humidity (%), wind speed (m/s). The same day
 /// always gives the same table.
 ///
@@ -50,14 +51,18 @@ pub fn weather_observations(day: NaiveDate) -> Result<RecordBatch, ArrowError> {
     RecordBatch::try_new(
         Arc::new(Schema::new(vec![
             Field::new("station", DataType::Utf8, false),
-            Field::new("timestamp_us", DataType::Int64, false),
+            Field::new(
+                "timestamp",
+                DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+                false,
+            ),
             Field::new("temperature_c", DataType::Float64, false),
             Field::new("humidity_pct", DataType::Float64, false),
             Field::new("wind_mps", DataType::Float64, false),
         ])),
         vec![
             Arc::new(StringArray::from(stations)),
-            Arc::new(Int64Array::from(timestamps)),
+            Arc::new(TimestampMicrosecondArray::from(timestamps).with_timezone("UTC")),
             Arc::new(Float64Array::from(temperatures)),
             Arc::new(Float64Array::from(humidities)),
             Arc::new(Float64Array::from(winds)),
