@@ -139,6 +139,12 @@ impl Record {
         }
     }
 
+    /// The version (sequence number) an encoded record names, read without
+    /// checking the rest; `None` if the bytes are too short.
+    pub(crate) fn version_of(bytes: &[u8]) -> Option<u64> {
+        Some(u64::from_le_bytes(bytes.get(2..10)?.try_into().ok()?))
+    }
+
     pub(crate) fn encode(&self) -> Vec<u8> {
         let meta = &self.meta;
         let mut out = Vec::with_capacity(64);

@@ -7,7 +7,8 @@
 //!           [segment:u64 offset:u64 seq:u64 end:u64]   (the last frame covered)
 //!           next_segment:u64 entries:u64 digest:u64 crc32:u32
 //! ```
-//! `digest` is the XOR of a 64-bit hash of every data entry (key and value),
+//! `digest` is the XOR of a 64-bit hash of every data entry and every
+//! older-version row (key and value),
 //! so a checkpoint can update it per changed entry, and an open recomputes it
 //! with one scan: a lost, added or altered entry changes it.
 
@@ -24,9 +25,9 @@ pub(crate) struct Checkpoint {
     pub covered: Option<FrameRef>,
     /// The id the next new segment gets (ids are never reused).
     pub next_segment: u64,
-    /// Data entries in the index.
+    /// Data entries and older-version rows in the index.
     pub entries: u64,
-    /// XOR of [`entry_hash`] over the data entries.
+    /// XOR of [`entry_hash`] over the data entries and older-version rows.
     pub digest: u64,
 }
 

@@ -12,7 +12,13 @@
 //! a component terminator `00 01` sorts below any continuation byte, and the path
 //! terminator `00 00` below both, so a shorter path sorts first and an asset's
 //! keys are exactly those that start with its prefix (`0x01 asset_path`). Keys
-//! with other leading tags are reserved for the engine's own records.
+//! with other leading tags are reserved for the engine's own records; among
+//! them, a key's older versions:
+//!
+//! ```text
+//! version key := 0x02 data_key_len:u32 BE data_key version:u64 BE
+//! ```
+//! so all versions of one key are adjacent, oldest first.
 
 use super::{AssetKey, PartitionKey};
 
@@ -27,6 +33,37 @@ const UNPARTITIONED: u8 = 0x00;
 const USER_PARTITION: u8 = 0x01;
 /// One past the largest partition tag: the exclusive end of an asset's keys.
 const AFTER_PARTITIONS: u8 = 0x02;
+
+/// Leading tag of the index rows holding older versions.
+pub(crate) const VERSION_TAG: u8 = 0x02;
+
+/// The bounds of every older-version row: `[start, end)`.
+pub(crate) fn version_rows_range() -> ([u8; 1], [u8; 1]) {
+    ([VERSION_TAG], [VERSION_TAG + 1])
+}
+
+/// The prefix shared by the older-version rows of `data_key`.
+pub(crate) fn version_prefix(data_key: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data_key.len() + 13);
+    out.push(VERSION_TAG);
+    let len = u32::try_from(data_key.len()).unwrap_or(u32::MAX);
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(data_key);
+    out
+}
+
+/// The row key of `data_key`'s older version `version`.
+pub(crate) fn version_key(data_key: &[u8], version: u64) -> Vec<u8> {
+    let mut out = version_prefix(data_key);
+    out.extend_from_slice(&version.to_be_bytes());
+    out
+}
+
+/// The version a row key under `prefix` names.
+pub(crate) fn version_after(prefix: &[u8], row_key: &[u8]) -> Option<u64> {
+    let rest = row_key.strip_prefix(prefix)?;
+    Some(u64::from_be_bytes(rest.try_into().ok()?))
+}
 
 /// The bounds of every data key: `[start, end)`.
 pub(crate) fn data_range() -> ([u8; 1], [u8; 1]) {

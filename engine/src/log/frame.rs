@@ -3,14 +3,16 @@
 //! ```text
 //! frame header (64 bytes)
 //!      0     4  magic "TFRM"
-//!      4     1  kind: 1 put, 2 delete, 3 commit
-//!      5     1  codec tag (put), else 0
+//!      4     1  kind: 1 put, 2 delete, 3 commit, 4 moved put, 5 carried delete
+//!      5     1  codec tag (put, moved put), else 0
 //!      6     2  zero
 //!      8     8  sequence number (u64 LE): strictly increasing along the log
-//!     16     8  put: payload length; commit: first sequence number of its batch
-//!     24     4  put: payload crc32; commit: number of changes in its batch
-//!     28     4  key length (put, delete)
-//!     32     4  described length (put): created-at, data version, metadata
+//!     16     8  puts: payload length; commit: first sequence number of its batch
+//!     24     4  puts: payload crc32; commit: number of changes in its batch
+//!     28     4  key length (puts, deletes)
+//!     32     4  described length: put: created-at, data version, metadata;
+//!               moved put: the version (u64 LE) it moves, then as a put;
+//!               carried delete: the bound (u64 LE) below which it deletes
 //!     36     4  crc32 of bytes 0..36, the key and the described bytes
 //!     40    24  zero
 //!     64     k  key, then the described bytes, zero-padded to a multiple of 64
@@ -18,6 +20,12 @@
 //! ```
 //! A batch is its change frames, with consecutive sequence numbers, followed
 //! by a commit frame naming the first of them and their count.
+//!
+//! A put's version is its own sequence number, and a delete removes every
+//! version below its own. Compaction writes the other two kinds: a moved
+//! put is a live version copied out of a segment being reclaimed (its
+//! version is the original put's), and a carried delete keeps a delete's
+//! effect (its original bound) when the segment holding it is reclaimed.
 
 use crate::codec::Codec;
 use crate::record::Checksum;
@@ -28,6 +36,8 @@ const FRAME_MAGIC: [u8; 4] = *b"TFRM";
 const KIND_PUT: u8 = 1;
 const KIND_DELETE: u8 = 2;
 const KIND_COMMIT: u8 = 3;
+const KIND_MOVED_PUT: u8 = 4;
+const KIND_CARRIED_DELETE: u8 = 5;
 const CRC_COVERS: usize = 36;
 
 /// Rounds `n` up to a multiple of 64.
@@ -38,14 +48,17 @@ pub(crate) const fn align64(n: u64) -> u64 {
 /// What a frame records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum FrameKind {
-    /// A payload stored under a key.
+    /// A payload stored under a key: a new version, or (`moved`) an
+    /// existing version copied by compaction.
     Put {
         codec: Codec,
         payload_len: u64,
         checksum: Checksum,
+        moved: bool,
     },
-    /// A key removed.
-    Delete,
+    /// A key's versions removed: up to this frame, or (`carried`) below the
+    /// bound its described bytes hold.
+    Delete { carried: bool },
     /// The end of a batch: its changes count from here on.
     Commit { first_seq: u64, changes: u32 },
 }
@@ -77,7 +90,7 @@ impl FrameHeader {
     pub(crate) fn payload_len(&self) -> u64 {
         match self.kind {
             FrameKind::Put { payload_len, .. } => payload_len,
-            FrameKind::Delete | FrameKind::Commit { .. } => 0,
+            FrameKind::Delete { .. } | FrameKind::Commit { .. } => 0,
         }
     }
 
@@ -92,8 +105,19 @@ impl FrameHeader {
                 codec,
                 payload_len,
                 checksum,
-            } => (KIND_PUT, codec.tag(), payload_len, checksum.0),
-            FrameKind::Delete => (KIND_DELETE, 0, 0, 0),
+                moved,
+            } => {
+                let kind = if moved { KIND_MOVED_PUT } else { KIND_PUT };
+                (kind, codec.tag(), payload_len, checksum.0)
+            }
+            FrameKind::Delete { carried } => {
+                let kind = if carried {
+                    KIND_CARRIED_DELETE
+                } else {
+                    KIND_DELETE
+                };
+                (kind, 0, 0, 0)
+            }
             FrameKind::Commit { first_seq, changes } => (KIND_COMMIT, 0, first_seq, changes),
         }
     }
@@ -125,12 +149,14 @@ impl FrameHeader {
         let word = u64::from_le_bytes(field(head, 16));
         let small = u32::from_le_bytes(field(head, 24));
         match head[4] {
-            KIND_PUT => Ok(FrameKind::Put {
+            kind @ (KIND_PUT | KIND_MOVED_PUT) => Ok(FrameKind::Put {
                 codec: Codec::from_tag(head[5]).ok_or("frame has an unknown codec tag")?,
                 payload_len: word,
                 checksum: Checksum(small),
+                moved: kind == KIND_MOVED_PUT,
             }),
-            KIND_DELETE => Ok(FrameKind::Delete),
+            KIND_DELETE => Ok(FrameKind::Delete { carried: false }),
+            KIND_CARRIED_DELETE => Ok(FrameKind::Delete { carried: true }),
             KIND_COMMIT => Ok(FrameKind::Commit {
                 first_seq: word,
                 changes: small,
@@ -144,6 +170,33 @@ fn field<const N: usize>(head: &[u8; 40], at: usize) -> [u8; N] {
     let mut out = [0u8; N];
     out.copy_from_slice(&head[at..at + N]);
     out
+}
+
+/// Splits the described bytes of a moved put or a carried delete into the
+/// version (or bound) they lead with and the rest.
+pub(crate) fn split_version(described: &[u8]) -> Result<(u64, &[u8]), &'static str> {
+    let (version, rest) = described
+        .split_first_chunk::<8>()
+        .ok_or("moved frame lacks its version")?;
+    Ok((u64::from_le_bytes(*version), rest))
+}
+
+impl FrameView<'_> {
+    /// The version a put frame holds and its described fields' bytes.
+    pub(crate) fn put_version(&self) -> Result<(u64, &[u8]), &'static str> {
+        match self.header.kind {
+            FrameKind::Put { moved: true, .. } => split_version(self.described),
+            _ => Ok((self.header.seq, self.described)),
+        }
+    }
+
+    /// The version below which a delete frame removes every version.
+    pub(crate) fn delete_bound(&self) -> Result<u64, &'static str> {
+        match self.header.kind {
+            FrameKind::Delete { carried: true } => split_version(self.described).map(|(b, _)| b),
+            _ => Ok(self.header.seq),
+        }
+    }
 }
 
 /// Parses and checks the frame at the start of `bytes` (header, key and
@@ -193,14 +246,15 @@ mod tests {
 
     fn kind_strategy() -> impl Strategy<Value = FrameKind> {
         prop_oneof![
-            (0u8..3, any::<u64>(), any::<u32>()).prop_map(|(tag, payload_len, crc)| {
+            (0u8..3, any::<u64>(), any::<u32>(), any::<bool>()).prop_map(|(tag, payload_len, crc, moved)| {
                 FrameKind::Put {
                     codec: Codec::from_tag(tag).expect("known tag"),
                     payload_len,
                     checksum: Checksum(crc),
+                    moved,
                 }
             }),
-            Just(FrameKind::Delete),
+            any::<bool>().prop_map(|carried| FrameKind::Delete { carried }),
             (any::<u64>(), any::<u32>())
                 .prop_map(|(first_seq, changes)| FrameKind::Commit { first_seq, changes }),
         ]
@@ -238,7 +292,7 @@ mod tests {
     fn truncated_and_zeroed_frames_are_refused() {
         let header = FrameHeader {
             seq: 9,
-            kind: FrameKind::Delete,
+            kind: FrameKind::Delete { carried: false },
             key_len: 2,
             described_len: 0,
         };

@@ -13,14 +13,21 @@ use super::{FrameHeader, FrameKind, FrameRef, decode_frame};
 use crate::record::{Checksum, Described, Location, Record};
 use crate::segment::{SEGMENT_HEADER_LEN, Segment};
 
-/// One change of a committed batch.
+/// One change of a committed batch, made by the frame numbered `seq`.
 pub(crate) enum Change<'a> {
-    /// `key` now holds `record`.
-    Put { key: &'a [u8], record: Record },
-    /// `key` was removed by the frame with sequence number `seq`.
-    Delete { key: &'a [u8], seq: u64 },
+    /// `key` holds `record` as one of its versions (`record.seq` is the
+    /// version): a new put, or (`moved`) a version moved by compaction.
+    Put {
+        key: &'a [u8],
+        seq: u64,
+        record: Record,
+        moved: bool,
+    },
+    /// Every version of `key` below `below` is gone.
+    Delete { key: &'a [u8], seq: u64, below: u64 },
 }
 
+#[cfg(test)]
 impl Change<'_> {
     /// The key the change is about.
     pub(crate) fn key(&self) -> &[u8] {
@@ -221,6 +228,7 @@ impl<'a, F: FnMut(Vec<Change<'a>>)> Replayer<'a, F> {
                 codec,
                 payload_len,
                 checksum,
+                moved,
             } => {
                 if self.verify_payloads {
                     let payload = segment
@@ -230,10 +238,11 @@ impl<'a, F: FnMut(Vec<Change<'a>>)> Replayer<'a, F> {
                         return Err("payload fails its crc32 (torn write)");
                     }
                 }
-                let described = Described::decode(frame.described)
-                    .map_err(|_| "frame metadata does not decode")?;
+                let (version, described) = frame.put_version()?;
+                let described =
+                    Described::decode(described).map_err(|_| "frame metadata does not decode")?;
                 let record = Record::new(
-                    header.seq,
+                    version,
                     location,
                     codec,
                     payload_len,
@@ -242,12 +251,15 @@ impl<'a, F: FnMut(Vec<Change<'a>>)> Replayer<'a, F> {
                 );
                 Some(Change::Put {
                     key: frame.key,
+                    seq: header.seq,
                     record,
+                    moved,
                 })
             }
-            FrameKind::Delete => Some(Change::Delete {
+            FrameKind::Delete { .. } => Some(Change::Delete {
                 key: frame.key,
                 seq: header.seq,
+                below: frame.delete_bound()?,
             }),
             FrameKind::Commit { first_seq, changes } => {
                 committed = self.commit(header, first_seq, changes);
@@ -360,6 +372,7 @@ mod tests {
             codec: Codec::Raw,
             payload_len: len,
             checksum: Checksum::of(&vec![0u8; len as usize]),
+            moved: false,
         }
     }
 
@@ -382,7 +395,7 @@ mod tests {
             (5, put(3), b"stale"),
             (6, put(3), b"stale2"),
             (7, put(3), b"b"),
-            (8, FrameKind::Delete, b"a"),
+            (8, FrameKind::Delete { carried: false }, b"a"),
             (9, commit(7, 2), b""),
         ]);
         let (keys, scan) = replayed_keys(&segment);

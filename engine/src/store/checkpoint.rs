@@ -13,12 +13,14 @@ use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, MutexGuard, PoisonError};
 
-use super::overlay::OverlayEntry;
+use super::overlay::{OverlayEntry, VersionChange};
+use super::view::index_versions;
 use super::{BrokenOrdering, Inner, Store};
 use crate::error::{Error, Result};
 use crate::index::checkpoint::{CHECKPOINT_KEY, Checkpoint, entry_hash};
 use crate::index::{IndexBackend, IndexKind, IndexOp};
-use crate::log::{Change, FrameRef, LogScan, replay};
+use crate::key::encoding;
+use crate::log::{FrameRef, LogScan, replay};
 use crate::poison::Poison;
 use crate::segment::Segment;
 
@@ -166,7 +168,7 @@ impl Checkpointer<'_> {
         for chunk in entries.chunks(CHUNK) {
             let mut ops = Vec::with_capacity(chunk.len() + 1);
             for (key, entry) in chunk {
-                ops.push(self.account(&mut next, key, entry, fresh)?);
+                self.key_ops(&mut next, key, entry, fresh, &mut ops)?;
             }
             self.index.apply(&ops)?;
         }
@@ -178,29 +180,40 @@ impl Checkpointer<'_> {
         Ok(next)
     }
 
-    /// Updates the entry count and digest for one change; returns its op.
-    fn account(
+    /// The ops that bring one key's rows from what the index holds to what
+    /// its overlay entry makes of them: the newest version under the key,
+    /// older ones in version rows. Updates the entry count and digest.
+    fn key_ops(
         &self,
         next: &mut Checkpoint,
         key: &[u8],
         entry: &OverlayEntry,
         fresh: bool,
-    ) -> Result<IndexOp> {
-        if !fresh && let Some(old) = self.index.get(key)? {
+        ops: &mut Vec<IndexOp>,
+    ) -> Result<()> {
+        let mut versions = if fresh {
+            BTreeMap::new()
+        } else {
+            index_versions(self.index, key)?
+        };
+        let before = rows(key, versions.clone());
+        entry.merge_into(&mut versions);
+        let after = rows(key, versions);
+        for (row, value) in &before {
             next.entries = next.entries.saturating_sub(1);
-            next.digest ^= entry_hash(key, &old);
-        }
-        Ok(match &entry.value {
-            Some(value) => {
-                next.entries += 1;
-                next.digest ^= entry_hash(key, value);
-                IndexOp::Put {
-                    key: key.to_vec(),
-                    value: value.clone(),
-                }
+            next.digest ^= entry_hash(row, value);
+            if !after.contains_key(row) {
+                ops.push(IndexOp::Delete { key: row.clone() });
             }
-            None => IndexOp::Delete { key: key.to_vec() },
-        })
+        }
+        for (row, value) in after {
+            next.entries += 1;
+            next.digest ^= entry_hash(&row, &value);
+            if before.get(&row) != Some(&value) {
+                ops.push(IndexOp::Put { key: row, value });
+            }
+        }
+        Ok(())
     }
 
     /// A failed index sync poisons the store like any failed sync.
@@ -215,6 +228,19 @@ impl Checkpointer<'_> {
             std::io::Error::new(kind, error.to_string()),
         )
     }
+}
+
+/// A key's index rows for `versions`: the newest under the key itself, the
+/// older ones under version keys.
+fn rows(key: &[u8], mut versions: BTreeMap<u64, Vec<u8>>) -> BTreeMap<Vec<u8>, Vec<u8>> {
+    let mut rows = BTreeMap::new();
+    if let Some((_, newest)) = versions.pop_last() {
+        rows.insert(key.to_vec(), newest);
+    }
+    for (version, record) in versions {
+        rows.insert(encoding::version_key(key, version), record);
+    }
+    rows
 }
 
 /// What a rebuild needs to know.
@@ -240,21 +266,10 @@ pub(super) fn rebuild(
     let mut state: BTreeMap<Vec<u8>, OverlayEntry> = BTreeMap::new();
     let scan = replay(rebuild.segments, None, true, |changes| {
         for change in changes {
-            let entry = match &change {
-                Change::Put { record, .. } if record.seq <= limit => OverlayEntry {
-                    seq: record.seq,
-                    value: Some(record.encode()),
-                },
-                Change::Delete { seq, .. } if *seq <= limit => OverlayEntry {
-                    seq: *seq,
-                    value: None,
-                },
-                _ => continue,
-            };
-            match entry.value {
-                Some(_) => state.insert(change.key().to_vec(), entry),
-                None => state.remove(change.key()),
-            };
+            let (key, seq, change) = VersionChange::from_log(change);
+            if seq <= limit {
+                state.entry(key).or_default().apply(seq, change);
+            }
         }
     })
     .map_err(|e| Error::CorruptIndex { reason: e.0 })?;

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use super::builder::StoreBuilder;
 use super::checkpoint::{Rebuild, rebuild};
-use super::overlay::{Overlay, OverlayEntry};
+use super::overlay::{Overlay, VersionChange};
 use super::recovery::{CutTail, IndexRebuild, RecoveryReport};
 use super::{Inner, Store};
 use crate::durability::GroupCommit;
@@ -25,7 +25,7 @@ use crate::index::{EmptyIndex, IndexBackend, IndexKind};
 use crate::io::FileIo;
 use crate::key::encoding;
 use crate::lock::DirLock;
-use crate::log::{Change, LogScan, replay};
+use crate::log::{LogScan, replay};
 use crate::poison::Poison;
 use crate::segment::{Segment, SegmentSet};
 
@@ -226,24 +226,26 @@ fn read_checkpoint(index: &dyn IndexBackend) -> std::result::Result<Checkpoint, 
     }
 }
 
-/// Recomputes the entry count and digest of the index's data entries.
+/// Recomputes the entry count and digest of the index's data entries and
+/// older-version rows.
 fn check_digest(
     index: &dyn IndexBackend,
     checkpoint: &Checkpoint,
 ) -> std::result::Result<(), String> {
-    let (start, end) = encoding::data_range();
     let (mut entries, mut digest) = (0u64, 0u64);
-    index
-        .scan(
-            Bound::Included(&start),
-            Bound::Excluded(&end),
-            &mut |key, value| {
-                entries += 1;
-                digest ^= entry_hash(key, value);
-                Ok(true)
-            },
-        )
-        .map_err(|e| e.to_string())?;
+    for (start, end) in [encoding::data_range(), encoding::version_rows_range()] {
+        index
+            .scan(
+                Bound::Included(&start),
+                Bound::Excluded(&end),
+                &mut |key, value| {
+                    entries += 1;
+                    digest ^= entry_hash(key, value);
+                    Ok(true)
+                },
+            )
+            .map_err(|e| e.to_string())?;
+    }
     if entries != checkpoint.entries || digest != checkpoint.digest {
         return Err(format!(
             "the index holds {entries} entries with digest {digest:016x}; its checkpoint \
@@ -261,16 +263,7 @@ fn replay_into(
     after: Option<crate::log::FrameRef>,
 ) -> Result<LogScan> {
     replay(segments, after, true, |changes| {
-        overlay.publish(changes.into_iter().map(|change| match change {
-            Change::Put { key, record } => (
-                key.to_vec(),
-                OverlayEntry {
-                    seq: record.seq,
-                    value: Some(record.encode()),
-                },
-            ),
-            Change::Delete { key, seq } => (key.to_vec(), OverlayEntry { seq, value: None }),
-        }));
+        overlay.publish(changes.into_iter().map(VersionChange::from_log));
     })
     .map_err(|e| Error::CorruptIndex { reason: e.0 })
 }

@@ -95,17 +95,25 @@ impl Store {
     }
 }
 
-/// Checks that a frame is the put the index entry describes.
+/// Checks that a frame is the put (or moved put) of the version the index
+/// entry describes.
 fn check_frame(frame: &FrameView<'_>, key: &[u8], record: &Record) -> Result<(), &'static str> {
     if frame.key != key {
         return Err("frame belongs to another key");
     }
-    let expected = FrameKind::Put {
-        codec: record.meta.codec,
-        payload_len: record.meta.len,
-        checksum: record.meta.checksum,
+    let FrameKind::Put {
+        codec,
+        payload_len,
+        checksum,
+        ..
+    } = frame.header.kind
+    else {
+        return Err("frame is not a put");
     };
-    if frame.header.kind != expected || frame.header.seq != record.seq {
+    let (version, _) = frame.put_version()?;
+    if (codec, payload_len, checksum) != (record.meta.codec, record.meta.len, record.meta.checksum)
+        || version != record.seq
+    {
         return Err("frame header disagrees with the index entry");
     }
     Ok(())

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use super::Store;
 use crate::error::{Error, Result};
 use crate::key::{AssetKey, PartitionKey, encoding};
-use crate::log::{Change, replay};
+use super::overlay::{OverlayEntry, VersionChange};
+use crate::log::replay;
 use crate::record::{Location, Record};
 use crate::segment::QuarantinedSegment;
 
@@ -131,23 +132,23 @@ impl Store {
         Ok(indexed)
     }
 
-    /// Where the log's last put of each live key is.
+    /// Where the log puts the newest version of each live key.
     fn logged_locations(&self) -> BTreeMap<Vec<u8>, Location> {
         let segments = self.inner.segments.all();
-        let mut logged = BTreeMap::new();
+        let mut state: BTreeMap<Vec<u8>, OverlayEntry> = BTreeMap::new();
         let _scan = replay(&segments, None, true, |changes| {
             for change in changes {
-                match change {
-                    Change::Put { key, record } => {
-                        logged.insert(key.to_vec(), record.location);
-                    }
-                    Change::Delete { key, .. } => {
-                        logged.remove(key);
-                    }
-                }
+                let (key, seq, change) = VersionChange::from_log(change);
+                state.entry(key).or_default().apply(seq, change);
             }
         });
-        logged
+        state
+            .into_iter()
+            .filter_map(|(key, entry)| {
+                let (_, newest) = entry.newest()?;
+                Some((key, Record::decode(newest).ok()?.location))
+            })
+            .collect()
     }
 }
 

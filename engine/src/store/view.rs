@@ -1,27 +1,49 @@
 //! The store's view of its keys: the overlay's changes over the index.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::ops::Bound;
 use std::sync::PoisonError;
 
 use super::Inner;
 use super::overlay::OverlayEntry;
 use crate::error::Result;
-use crate::index::Visit;
+use crate::index::{IndexBackend, Visit};
+use crate::key::encoding;
+use crate::record::Record;
 
 /// Overlay entries fetched per step of a merged scan.
 const CURSOR_CHUNK: usize = 256;
 
 impl Inner {
-    /// The index value (an encoded record) under `key`, if any.
+    /// The newest version's record (encoded) under `key`, if any.
     pub(super) fn lookup(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        if let Some(entry) = self.overlay.get(key) {
-            return Ok(entry.value);
+        let entry = self.overlay.get(key);
+        if let Some(entry) = &entry
+            && entry.decides_latest()
+        {
+            return Ok(entry.newest().map(|(_, record)| record.to_vec()));
         }
-        self.index
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(key)
+        let index = self.index.read().unwrap_or_else(PoisonError::into_inner);
+        let latest = index.get(key)?;
+        Ok(match entry {
+            Some(entry) => latest_over(&entry, latest.as_deref()),
+            None => latest,
+        })
+    }
+
+    /// Every version the store holds for `key` (retained or not), oldest
+    /// first: version → encoded record.
+    pub(super) fn versions(&self, key: &[u8]) -> Result<BTreeMap<u64, Vec<u8>>> {
+        let entry = self.overlay.get(key);
+        let mut versions = BTreeMap::new();
+        if entry.as_ref().is_none_or(|e| e.cleared_below.is_none()) {
+            let index = self.index.read().unwrap_or_else(PoisonError::into_inner);
+            versions = index_versions(&**index, key)?;
+        }
+        if let Some(entry) = entry {
+            entry.merge_into(&mut versions);
+        }
+        Ok(versions)
     }
 
     /// Visits the entries in `(start, end)` in key order, the overlay's
@@ -43,7 +65,7 @@ impl Inner {
                 }
                 let same = overlay_key.as_slice() == key;
                 let (overlay_key, entry) = cursor.pop();
-                going = emit(&overlay_key, &entry, visit)?;
+                going = emit(&overlay_key, &entry, same.then_some(value), visit)?;
                 if same {
                     return Ok(going);
                 }
@@ -57,16 +79,73 @@ impl Inner {
         drop(index);
         while going && cursor.peek(self).is_some() {
             let (key, entry) = cursor.pop();
-            going = emit(&key, &entry, visit)?;
+            going = emit(&key, &entry, None, visit)?;
         }
         Ok(())
     }
 }
 
-/// Visits an overlay entry unless it is a delete; `Ok(true)` to go on.
-fn emit(key: &[u8], entry: &OverlayEntry, visit: Visit<'_>) -> Result<bool> {
-    match &entry.value {
-        Some(value) => visit(key, value),
+/// The versions of `key` the index holds: its newest under the key itself,
+/// the older ones in version rows.
+pub(super) fn index_versions(
+    index: &dyn IndexBackend,
+    key: &[u8],
+) -> Result<BTreeMap<u64, Vec<u8>>> {
+    let mut versions = BTreeMap::new();
+    let Some(latest) = index.get(key)? else {
+        return Ok(versions);
+    };
+    let prefix = encoding::version_prefix(key);
+    let end = encoding::version_key(key, u64::MAX);
+    index.scan(
+        Bound::Included(&prefix),
+        Bound::Included(&end),
+        &mut |row, record| {
+            if let Some(version) = encoding::version_after(&prefix, row) {
+                versions.insert(version, record.to_vec());
+            }
+            Ok(true)
+        },
+    )?;
+    if let Some(version) = Record::version_of(&latest) {
+        versions.insert(version, latest);
+    }
+    Ok(versions)
+}
+
+/// The newest version's record given the overlay's changes and the index's
+/// newest record.
+fn latest_over(entry: &OverlayEntry, index_latest: Option<&[u8]>) -> Option<Vec<u8>> {
+    let mut best = entry.newest().map(|(v, r)| (v, r.to_vec()));
+    if entry.decides_latest() {
+        return best.map(|(_, r)| r);
+    }
+    if let Some(record) = index_latest
+        && let Some(version) = Record::version_of(record)
+    {
+        let record = match entry.versions.get(&version) {
+            Some(changed) => changed.clone(),
+            None => Some(record.to_vec()),
+        };
+        if let Some(record) = record
+            && best.as_ref().is_none_or(|(newest, _)| version > *newest)
+        {
+            best = Some((version, record));
+        }
+    }
+    best.map(|(_, r)| r)
+}
+
+/// Visits the key's newest version as the overlay and the index decide it;
+/// `Ok(true)` to go on.
+fn emit(
+    key: &[u8],
+    entry: &OverlayEntry,
+    index_latest: Option<&[u8]>,
+    visit: Visit<'_>,
+) -> Result<bool> {
+    match latest_over(entry, index_latest) {
+        Some(value) => visit(key, &value),
         None => Ok(true),
     }
 }
@@ -115,14 +194,6 @@ impl OverlayCursor {
 
     /// Takes the entry [`peek`](Self::peek) returned.
     fn pop(&mut self) -> (Vec<u8>, OverlayEntry) {
-        self.buffer.pop_front().unwrap_or_else(|| {
-            (
-                Vec::new(),
-                OverlayEntry {
-                    seq: 0,
-                    value: None,
-                },
-            )
-        })
+        self.buffer.pop_front().unwrap_or_default()
     }
 }

@@ -11,7 +11,7 @@
 use chrono::Utc;
 
 use super::Store;
-use super::overlay::OverlayEntry;
+use super::overlay::VersionChange;
 use crate::batch::{BatchOp, Payload, WriteBatch};
 use crate::durability::Durability;
 use crate::error::{Error, Result};
@@ -186,13 +186,14 @@ fn change_frame<'a>(prepared: &'a Prepared<'_>) -> ChangeFrame<'a> {
                 codec: put.payload.codec,
                 payload_len: put.payload.bytes().len() as u64,
                 checksum: put.checksum,
+                moved: false,
             },
             key: &prepared.key,
             described: &put.encoded,
             payload: put.payload.bytes(),
         },
         None => ChangeFrame {
-            kind: FrameKind::Delete,
+            kind: FrameKind::Delete { carried: false },
             key: &prepared.key,
             described: &[],
             payload: &[],
@@ -200,28 +201,36 @@ fn change_frame<'a>(prepared: &'a Prepared<'_>) -> ChangeFrame<'a> {
     }
 }
 
-/// The overlay entries that publish an appended batch.
+/// The overlay changes that publish an appended batch: each put is a new
+/// version numbered by its frame, each delete removes every version before it.
 fn overlay_entries(
     prepared: Vec<Prepared<'_>>,
     appended: &AppendedBatch,
-) -> Vec<(Vec<u8>, OverlayEntry)> {
+) -> Vec<(Vec<u8>, u64, VersionChange)> {
     prepared
         .into_iter()
         .zip(&appended.frames)
         .map(|(change, &(seq, location))| {
-            let value = change.put.map(|put| {
-                let len = put.payload.bytes().len() as u64;
-                Record::new(
-                    seq,
-                    location,
-                    put.payload.codec,
-                    len,
-                    put.checksum,
-                    put.described,
-                )
-                .encode()
-            });
-            (change.key, OverlayEntry { seq, value })
+            let version_change = match change.put {
+                Some(put) => {
+                    let len = put.payload.bytes().len() as u64;
+                    let record = Record::new(
+                        seq,
+                        location,
+                        put.payload.codec,
+                        len,
+                        put.checksum,
+                        put.described,
+                    );
+                    VersionChange::Put {
+                        version: seq,
+                        record: record.encode(),
+                        moved: false,
+                    }
+                }
+                None => VersionChange::Delete { below: seq },
+            };
+            (change.key, seq, version_change)
         })
         .collect()
 }
