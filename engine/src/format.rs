@@ -12,9 +12,14 @@ use crate::error::{Error, Result};
 use crate::index::IndexKind;
 use crate::io::FileIo;
 
-/// The on-disk format version this build reads and writes (2: segments are
-/// the log, with put, delete and commit frames).
-pub const FORMAT_VERSION: u32 = 2;
+/// The on-disk format version this build writes (3: versions, and the
+/// moved-put and carried-delete frames of compaction). It also reads
+/// version 2 stores (the log without those frames), and marks them 3 when it
+/// opens them for writing, so that an older build refuses them from then on.
+pub const FORMAT_VERSION: u32 = 3;
+
+/// The oldest format version this build reads.
+pub(crate) const OLDEST_READABLE_FORMAT: u32 = 2;
 const MAGIC: [u8; 8] = *b"TESSERA\0";
 pub(crate) const FORMAT_FILE: &str = "FORMAT";
 
@@ -38,7 +43,13 @@ pub(crate) fn check_or_create(
     requested: Option<IndexKind>,
 ) -> Result<IndexKind> {
     match read(dir)? {
-        Some(bytes) => check(&dir.join(FORMAT_FILE), &bytes, requested),
+        Some(bytes) => {
+            let (kind, version) = check(&dir.join(FORMAT_FILE), &bytes, requested)?;
+            if version < FORMAT_VERSION {
+                create(io, dir, kind)?;
+            }
+            Ok(kind)
+        }
         None if holds_store_data(dir) => Err(Error::MissingFormat {
             path: dir.to_path_buf(),
         }),
@@ -53,7 +64,7 @@ pub(crate) fn check_or_create(
 /// Checks `dir`'s format file for a read-only open; returns its backend.
 pub(crate) fn check_existing(dir: &Path) -> Result<IndexKind> {
     match read(dir)? {
-        Some(bytes) => check(&dir.join(FORMAT_FILE), &bytes, None),
+        Some(bytes) => check(&dir.join(FORMAT_FILE), &bytes, None).map(|(kind, _)| kind),
         None => Err(Error::NotAStore {
             path: dir.to_path_buf(),
         }),
@@ -93,7 +104,8 @@ fn create(io: &dyn FileIo, dir: &Path, kind: IndexKind) -> Result<()> {
         .map_err(|e| Error::io("fsync directory", dir, e))
 }
 
-fn check(path: &Path, bytes: &[u8], requested: Option<IndexKind>) -> Result<IndexKind> {
+/// Checks a format file; returns its backend and format version.
+fn check(path: &Path, bytes: &[u8], requested: Option<IndexKind>) -> Result<(IndexKind, u32)> {
     let foreign = |reason: &str| Error::ForeignFile {
         path: path.to_path_buf(),
         reason: reason.to_owned(),
@@ -107,7 +119,7 @@ fn check(path: &Path, bytes: &[u8], requested: Option<IndexKind>) -> Result<Inde
         return Err(foreign("format file fails its checksum"));
     }
     let version = u32::from_le_bytes([body[8], body[9], body[10], body[11]]);
-    if version != FORMAT_VERSION {
+    if !(OLDEST_READABLE_FORMAT..=FORMAT_VERSION).contains(&version) {
         return Err(Error::UnsupportedFormat {
             path: path.to_path_buf(),
             found: version,
@@ -131,7 +143,7 @@ fn check(path: &Path, bytes: &[u8], requested: Option<IndexKind>) -> Result<Inde
             found: found.name().to_owned(),
             requested: kind.name(),
         }),
-        _ => Ok(found),
+        _ => Ok((found, version)),
     }
 }
 
@@ -153,14 +165,14 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join(FORMAT_FILE);
         let mut bytes = encode(IndexKind::Sled);
-        bytes[8..12].copy_from_slice(&3u32.to_le_bytes());
+        bytes[8..12].copy_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
         let len = bytes.len();
         let crc = crc32fast::hash(&bytes[..len - 4]);
         bytes[len - 4..].copy_from_slice(&crc.to_le_bytes());
         std::fs::write(&path, &bytes).expect("write");
         assert!(matches!(
             check_or_create(&OsFileIo, dir.path(), Some(IndexKind::Sled)),
-            Err(Error::UnsupportedFormat { found: 3, .. })
+            Err(Error::UnsupportedFormat { found, .. }) if found == FORMAT_VERSION + 1
         ));
         std::fs::write(&path, b"hello world, not a format file").expect("write");
         assert!(matches!(

@@ -52,6 +52,7 @@ mod lock;
 mod log;
 mod poison;
 mod record;
+mod retention;
 mod segment;
 mod store;
 
@@ -68,9 +69,10 @@ pub use format::FORMAT_VERSION;
 pub use index::IndexKind;
 pub use key::{AssetKey, MAX_COMPONENT_LEN, MAX_COMPONENTS, MAX_PARTITION_KEY_LEN, PartitionKey};
 pub use record::{Checksum, RecordMeta};
+pub use retention::{Clock, Retention};
 pub use segment::QuarantinedSegment;
 pub use store::{
-    BrokenOrdering, CutTail, DEFAULT_CHECKPOINT_EVERY, DEFAULT_SEGMENT_CAPACITY, DamagedPartition,
+    BrokenOrdering, CompactionOptions, CompactionProgress, CompactionReport, CutTail, DEFAULT_CHECKPOINT_EVERY, DEFAULT_SEGMENT_CAPACITY, DamagedPartition,
     IndexMismatch, IndexRebuild, MAX_KEY_LEN, MAX_METADATA_LEN, MAX_PAYLOAD_LEN, RecoveryReport,
-    Store, StoreBuilder, StoreStats, VerifyReport,
+    Store, StoreBuilder, StoreStats, VerifyReport, VersionInfo,
 };

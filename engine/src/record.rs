@@ -35,6 +35,9 @@ impl Checksum {
 /// What the index knows about a stored payload, readable without touching it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordMeta {
+    /// The version: the log sequence number of the put that stored the
+    /// payload (unchanged when compaction moves it). Larger is newer.
+    pub version: u64,
     /// How to read the payload.
     pub codec: Codec,
     /// The payload's length in bytes.
@@ -125,6 +128,7 @@ impl Record {
         described: Described,
     ) -> Self {
         let meta = RecordMeta {
+            version: seq,
             codec,
             len,
             checksum,
@@ -299,6 +303,7 @@ mod tests {
                         frame_offset,
                     },
                     meta: RecordMeta {
+                        version: seq,
                         codec: Codec::from_tag(tag).expect("known tag"),
                         len,
                         checksum: Checksum(crc),

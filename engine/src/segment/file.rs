@@ -11,11 +11,12 @@
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use memmap2::{Mmap, MmapOptions};
 
 use crate::error::{Error, Result};
-use crate::format::FORMAT_VERSION;
+use crate::format::{FORMAT_VERSION, OLDEST_READABLE_FORMAT};
 use crate::io::FileIo;
 
 const SEGMENT_MAGIC: [u8; 16] = *b"TESSERA SEGMENT\0";
@@ -30,10 +31,35 @@ pub(crate) const SEGMENT_HEADER_LEN: u64 = 64;
 /// Bytes inside the mapping are written once (through `pwrite`, never through
 /// the mapping) and never changed afterwards, so a slice handed to a reader stays
 /// valid and constant for as long as the `Segment` lives.
+///
+/// A segment compaction has reclaimed is retired: its file is removed when
+/// the last handle to it (the set's, or a reader's `Blob`) is dropped, so a
+/// reader keeps its bytes however long it holds them.
 pub(crate) struct Segment {
     id: u64,
     path: PathBuf,
     map: Mmap,
+    /// Set when retired: the seam that removes the file on drop.
+    remove_with: Mutex<Option<Arc<dyn FileIo>>>,
+}
+
+impl Drop for Segment {
+    fn drop(&mut self) {
+        let io = self
+            .remove_with
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(io) = io
+            && let Err(error) = io.remove_file(&self.path)
+        {
+            log::warn!(
+                "could not remove the reclaimed segment {}: {error} (the next compaction \
+                 reclaims it again)",
+                self.path.display()
+            );
+        }
+    }
 }
 
 /// The file name of segment `id`.
@@ -64,9 +90,10 @@ fn check_header(id: u64, bytes: &[u8]) -> std::result::Result<(), String> {
         return Err("segment header fails its checksum".into());
     }
     let version = u32::from_le_bytes(word(16));
-    if version != FORMAT_VERSION {
+    if !(OLDEST_READABLE_FORMAT..=FORMAT_VERSION).contains(&version) {
         return Err(format!(
-            "segment has format version {version}; this build reads {FORMAT_VERSION}"
+            "segment has format version {version}; this build reads \
+             {OLDEST_READABLE_FORMAT} to {FORMAT_VERSION}"
         ));
     }
     let mut id_bytes = [0u8; 8];
@@ -137,7 +164,7 @@ impl Segment {
         io.sync_dir(dir)
             .map_err(|e| Error::io("fsync directory", dir, e))?;
         let map = map(&file, &path, capacity)?;
-        Ok((Self { id, path, map }, file))
+        Ok((Self::mapped(id, path, map), file))
     }
 
     /// Opens an existing segment read-only and checks its header; the file
@@ -153,11 +180,7 @@ impl Segment {
         }
         let map = map(&file, path, len).map_err(OpenFailure::Failed)?;
         check_header(id, &map).map_err(OpenFailure::Quarantined)?;
-        Ok(Self {
-            id,
-            path: path.to_path_buf(),
-            map,
-        })
+        Ok(Self::mapped(id, path.to_path_buf(), map))
     }
 
     /// Reopens this segment for appends at `head`: bytes from `head` on are cut
@@ -185,12 +208,25 @@ impl Segment {
         io.sync_data(&file, path)
             .map_err(|e| Error::io("fdatasync", path, e))?;
         let map = map(&file, path, capacity)?;
-        let segment = Self {
-            id: self.id,
-            path: path.clone(),
+        Ok((Self::mapped(self.id, path.clone(), map), file))
+    }
+
+    fn mapped(id: u64, path: PathBuf, map: Mmap) -> Self {
+        Self {
+            id,
+            path,
             map,
-        };
-        Ok((segment, file))
+            remove_with: Mutex::new(None),
+        }
+    }
+
+    /// Retires the segment: its file is removed through `io` once the last
+    /// handle to it is dropped.
+    pub(crate) fn retire(&self, io: Arc<dyn FileIo>) {
+        *self
+            .remove_with
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(io);
     }
 
     /// The segment's id.

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use super::file::{OpenFailure, SEGMENT_HEADER_LEN, Segment, TEMP_SUFFIX};
@@ -76,6 +77,8 @@ pub(crate) struct SegmentSet {
     /// Batches appended but not yet published: first sequence number → the
     /// last frame before the batch. A checkpoint never covers them.
     in_flight: Mutex<BTreeMap<u64, Option<FrameRef>>>,
+    /// Bytes appended since the set was opened (what compaction watches).
+    appended: AtomicU64,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -167,6 +170,7 @@ impl SegmentSet {
             stray: listing.stray,
             writer: Mutex::new(writer),
             in_flight: Mutex::new(BTreeMap::new()),
+            appended: AtomicU64::new(0),
         })
     }
 
@@ -198,6 +202,36 @@ impl SegmentSet {
     pub(crate) fn all(&self) -> Vec<Arc<Segment>> {
         let segments = self.segments.read().unwrap_or_else(PoisonError::into_inner);
         segments.values().cloned().collect()
+    }
+
+    /// The id of the segment taking appends, if one is open.
+    pub(crate) fn active_id(&self) -> Option<u64> {
+        lock(&self.writer).active.as_ref().map(|a| a.segment.id())
+    }
+
+    /// Bytes appended since the store was opened.
+    pub(crate) fn appended_bytes(&self) -> u64 {
+        self.appended.load(Ordering::Relaxed)
+    }
+
+    /// Removes a reclaimed segment from the set; its file goes when the last
+    /// reader holding it lets go. Never the segment taking appends.
+    pub(crate) fn retire(&self, id: u64) -> bool {
+        if self.active_id() == Some(id) {
+            return false;
+        }
+        let removed = self
+            .segments
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&id);
+        match removed {
+            Some(segment) => {
+                segment.retire(Arc::clone(&self.io));
+                true
+            }
+            None => false,
+        }
     }
 
     /// The id the next new segment gets.
@@ -278,6 +312,12 @@ impl SegmentSet {
             });
         match outcome {
             Ok((batch, commit)) => {
+                let start_offset = match start {
+                    Some((id, head)) if id == commit.segment => head,
+                    _ => SEGMENT_HEADER_LEN,
+                };
+                self.appended
+                    .fetch_add(commit.end.saturating_sub(start_offset), Ordering::Relaxed);
                 writer.last_frame = Some(commit);
                 lock(&self.in_flight).insert(batch.first_seq, previous);
                 Ok(batch)
@@ -373,6 +413,26 @@ fn disk_bytes(path: &Path) -> Result<u64> {
     Ok(meta.len().min(meta.blocks() * 512))
 }
 
+/// The bytes a batch takes in a segment: its change frames and its commit
+/// frame. A batch never spans two segments: it starts a new one unless it
+/// fits whole in the current one (so compaction can reclaim any sealed
+/// segment on its own).
+fn batch_len(changes: &[ChangeFrame<'_>]) -> u64 {
+    let frames: u64 = changes
+        .iter()
+        .map(|change| {
+            FrameHeader {
+                seq: 0,
+                kind: change.kind,
+                key_len: u32::try_from(change.key.len()).unwrap_or(u32::MAX),
+                described_len: u32::try_from(change.described.len()).unwrap_or(u32::MAX),
+            }
+            .frame_len()
+        })
+        .sum();
+    frames.saturating_add(crate::log::FRAME_HEADER_LEN)
+}
+
 /// Writes one batch's frames, coalescing small ones into one `pwrite`.
 struct Appender<'s, 'w> {
     set: &'s SegmentSet,
@@ -384,6 +444,7 @@ struct Appender<'s, 'w> {
 
 impl Appender<'_, '_> {
     fn batch(&mut self, changes: &[ChangeFrame<'_>]) -> Result<(AppendedBatch, FrameRef)> {
+        self.make_room(batch_len(changes))?;
         let first_seq = self.writer.next_seq;
         let mut frames = Vec::with_capacity(changes.len());
         for change in changes {

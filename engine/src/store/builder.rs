@@ -4,12 +4,15 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::compact::CompactionOptions;
 use super::{Store, open};
 use crate::durability::Durability;
 use crate::error::Result;
 use crate::index::IndexKind;
 use crate::io::{FileIo, OsFileIo};
 use crate::lock::CONTENDED_WAIT;
+use crate::key::AssetKey;
+use crate::retention::{Clock, Retention, RetentionPolicy, system_clock};
 
 /// Default room preallocated (sparsely) for each segment file.
 pub const DEFAULT_SEGMENT_CAPACITY: u64 = 256 << 20;
@@ -29,7 +32,7 @@ pub enum BrokenOrdering {
 }
 
 /// Options for [`Store::open`]; finish with [`StoreBuilder::open`].
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[must_use = "a builder does nothing until `open` is called"]
 pub struct StoreBuilder {
     pub(super) dir: PathBuf,
@@ -43,6 +46,22 @@ pub struct StoreBuilder {
     pub(super) read_only: bool,
     pub(super) lock_wait: Duration,
     pub(super) broken: Option<BrokenOrdering>,
+    pub(super) retention: RetentionPolicy,
+    pub(super) clock: Clock,
+    pub(super) compaction: CompactionOptions,
+}
+
+impl std::fmt::Debug for StoreBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreBuilder")
+            .field("dir", &self.dir)
+            .field("index", &self.index)
+            .field("durability", &self.durability)
+            .field("read_only", &self.read_only)
+            .field("retention", &self.retention)
+            .field("compaction", &self.compaction)
+            .finish_non_exhaustive()
+    }
 }
 
 impl StoreBuilder {
@@ -58,7 +77,36 @@ impl StoreBuilder {
             read_only: false,
             lock_wait: CONTENDED_WAIT,
             broken: None,
+            retention: RetentionPolicy::default(),
+            clock: system_clock(),
+            compaction: CompactionOptions::default(),
         }
+    }
+
+    /// Which versions of every partition the store keeps (default: only the
+    /// newest). See [`Retention`].
+    pub fn retention(mut self, retention: Retention) -> Self {
+        self.retention.default = retention;
+        self
+    }
+
+    /// Overrides the retention of one asset's partitions.
+    pub fn asset_retention(mut self, asset: AssetKey, retention: Retention) -> Self {
+        self.retention.per_asset.insert(asset, retention);
+        self
+    }
+
+    /// The clock versions are stamped with and retention judges ages by
+    /// (default: the system clock). For tests and replays of a past.
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// How compaction runs (default: [`CompactionOptions::default`]).
+    pub fn compaction(mut self, options: CompactionOptions) -> Self {
+        self.compaction = options;
+        self
     }
 
     /// The index backend. Unset, an existing store opens with the backend

@@ -1,16 +1,20 @@
 //! [`Store`]: the partition store.
 
+mod background;
 mod builder;
 mod checkpoint;
+mod compact;
 mod list;
 mod open;
 mod overlay;
 mod read;
 mod recovery;
+mod space;
 mod stats;
 #[cfg(test)]
 mod tests;
 mod verify;
+mod versions;
 mod view;
 mod write;
 
@@ -21,9 +25,11 @@ use std::sync::{Arc, Mutex, RwLock};
 pub use builder::{
     BrokenOrdering, DEFAULT_CHECKPOINT_EVERY, DEFAULT_SEGMENT_CAPACITY, StoreBuilder,
 };
+pub use compact::{CompactionOptions, CompactionProgress, CompactionReport};
 pub use recovery::{CutTail, IndexRebuild, RecoveryReport};
 pub use stats::StoreStats;
 pub use verify::{DamagedPartition, IndexMismatch, VerifyReport};
+pub use versions::VersionInfo;
 pub use write::{MAX_KEY_LEN, MAX_METADATA_LEN, MAX_PAYLOAD_LEN};
 
 use crate::durability::{Durability, GroupCommit};
@@ -34,7 +40,9 @@ use crate::index::checkpoint::Checkpoint;
 use crate::io::FileIo;
 use crate::lock::DirLock;
 use crate::poison::Poison;
+use crate::retention::{Clock, RetentionPolicy};
 use crate::segment::SegmentSet;
+use background::Background;
 use overlay::Overlay;
 
 /// An embedded store of zero-copy blobs addressed by `(asset, partition)`.
@@ -68,6 +76,13 @@ struct Inner {
     /// The index's checkpoint record; held while a checkpoint runs.
     checkpoint: Mutex<Checkpoint>,
     recovery: RecoveryReport,
+    retention: RetentionPolicy,
+    clock: Clock,
+    segment_capacity: u64,
+    compaction: CompactionOptions,
+    /// Held while a compaction runs: one at a time.
+    compaction_running: Mutex<()>,
+    background: Background,
     _lock: Option<DirLock>,
 }
 
@@ -143,6 +158,9 @@ impl Store {
             return Ok(());
         }
         self.flush()?;
+        if Arc::strong_count(&self.inner) <= 2 {
+            self.inner.background.stop();
+        }
         match Arc::try_unwrap(self.inner) {
             Ok(inner) => {
                 inner.poison.check()?;
@@ -182,6 +200,7 @@ impl Drop for Inner {
     /// Best effort: segments synced, then a checkpoint, then the active
     /// segment sealed. Nothing acknowledged depends on it.
     fn drop(&mut self) {
+        self.background.stop();
         if self.read_only || self.poison.is_set() {
             return;
         }

@@ -12,9 +12,11 @@ use std::path::Path;
 use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex, RwLock};
 
+use super::background::Background;
 use super::builder::StoreBuilder;
 use super::checkpoint::{Rebuild, rebuild};
 use super::overlay::{Overlay, VersionChange};
+use super::view::index_versions;
 use super::recovery::{CutTail, IndexRebuild, RecoveryReport};
 use super::{Inner, Store};
 use crate::durability::GroupCommit;
@@ -72,6 +74,12 @@ pub(super) fn open(builder: StoreBuilder) -> Result<Store> {
         segment_sync: GroupCommit::default(),
         checkpoint: Mutex::new(recovered.checkpoint),
         recovery,
+        retention: builder.retention,
+        clock: builder.clock,
+        segment_capacity: builder.segment_capacity,
+        compaction: builder.compaction,
+        compaction_running: Mutex::new(()),
+        background: Background::default(),
         _lock: Some(lock),
     };
     if let Err(error) = inner.maybe_checkpoint() {
@@ -80,9 +88,13 @@ pub(super) fn open(builder: StoreBuilder) -> Result<Store> {
             inner.dir.display()
         );
     }
-    Ok(Store {
-        inner: Arc::new(inner),
-    })
+    let inner = Arc::new(inner);
+    if inner.compaction.is_background() {
+        inner
+            .background
+            .start(Arc::downgrade(&inner), inner.compaction.check_interval());
+    }
+    Ok(Store { inner })
 }
 
 fn open_read_only(builder: StoreBuilder) -> Result<Store> {
@@ -98,7 +110,7 @@ fn open_read_only(builder: StoreBuilder) -> Result<Store> {
     )?;
     let overlay = Overlay::default();
     let all = segments.all();
-    let scan = replay_into(&all, &overlay, None)?;
+    let scan = replay_into(&all, &overlay, None, None)?;
     segments.resume(&scan, 0, false)?;
     let recovered = Recovered {
         index: Box::new(EmptyIndex),
@@ -124,6 +136,12 @@ fn open_read_only(builder: StoreBuilder) -> Result<Store> {
         segment_sync: GroupCommit::default(),
         checkpoint: Mutex::new(Checkpoint::default()),
         recovery,
+        retention: builder.retention,
+        clock: builder.clock,
+        segment_capacity: builder.segment_capacity,
+        compaction: builder.compaction,
+        compaction_running: Mutex::new(()),
+        background: Background::default(),
         _lock: None,
     };
     Ok(Store {
@@ -215,7 +233,8 @@ fn load_index(
     let index = kind.open_guarded(dir).map_err(|e| e.to_string())?;
     let checkpoint = read_checkpoint(&index)?;
     check_digest(&index, &checkpoint)?;
-    let scan = replay_into(segments, overlay, checkpoint.covered).map_err(|e| e.to_string())?;
+    let scan =
+        replay_into(segments, overlay, Some(&index), checkpoint.covered).map_err(|e| e.to_string())?;
     Ok((Box::new(index), checkpoint, scan))
 }
 
@@ -256,14 +275,24 @@ fn check_digest(
     Ok(())
 }
 
-/// Replays the log after `after` into the overlay.
+/// Replays the log after `after` into the overlay. Over a checkpointed
+/// `index`, a moved version counts only where it still exists (see
+/// [`Overlay::publish_moves`]); replaying the whole log (`None`), every
+/// change counts, as in a rebuild.
 fn replay_into(
     segments: &[Arc<Segment>],
     overlay: &Overlay,
+    index: Option<&dyn IndexBackend>,
     after: Option<crate::log::FrameRef>,
 ) -> Result<LogScan> {
     replay(segments, after, true, |changes| {
-        overlay.publish(changes.into_iter().map(VersionChange::from_log));
+        let changes = changes.into_iter().map(VersionChange::from_log).collect();
+        match index {
+            Some(index) => overlay.publish_moves(changes, &|key, version| {
+                index_versions(index, key).is_ok_and(|versions| versions.contains_key(&version))
+            }),
+            None => overlay.publish(changes),
+        }
     })
     .map_err(|e| Error::CorruptIndex { reason: e.0 })
 }

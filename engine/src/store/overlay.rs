@@ -99,9 +99,11 @@ impl OverlayEntry {
     }
 
     /// Whether this entry alone decides the key's newest version (the index
-    /// need not be consulted).
+    /// need not be consulted): a new put here is newer than anything the
+    /// index holds. (A delete's bound alone does not decide it: a delete
+    /// carried by compaction may lie below versions the index holds.)
     pub(crate) fn decides_latest(&self) -> bool {
-        self.cleared_below.is_some() || self.has_new_put
+        self.has_new_put
     }
 
     /// The newest stored version here, with its record.
@@ -140,9 +142,56 @@ impl Overlay {
     }
 
     /// Publishes changes: `(key, sequence number of the frame, change)`.
-    pub(crate) fn publish(&self, changes: impl IntoIterator<Item = (Vec<u8>, u64, VersionChange)>) {
+    pub(crate) fn publish(
+        &self,
+        changes: impl IntoIterator<Item = (Vec<u8>, u64, VersionChange)>,
+    ) {
         let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
         for (key, seq, change) in changes {
+            entries.entry(key).or_default().apply(seq, change);
+        }
+    }
+
+    /// Publishes changes where a moved version counts only if the version
+    /// still exists: here, or in the index (`indexed(key, version)`, asked
+    /// before the overlay is locked) and not deleted or dropped here since.
+    /// A version deleted while compaction copied it stays deleted, whatever
+    /// the index has checkpointed meanwhile.
+    pub(crate) fn publish_moves(
+        &self,
+        changes: Vec<(Vec<u8>, u64, VersionChange)>,
+        indexed: &dyn Fn(&[u8], u64) -> bool,
+    ) {
+        let in_index: Vec<bool> = changes
+            .iter()
+            .map(|(key, _, change)| match change {
+                VersionChange::Put {
+                    version,
+                    moved: true,
+                    ..
+                } => indexed(key, *version),
+                _ => false,
+            })
+            .collect();
+        let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
+        for ((key, seq, change), in_index) in changes.into_iter().zip(in_index) {
+            if let VersionChange::Put {
+                version,
+                moved: true,
+                ..
+            } = &change
+            {
+                let exists = match entries.get(&key) {
+                    Some(entry) => match entry.versions.get(version) {
+                        Some(record) => record.is_some(),
+                        None => in_index && entry.cleared_below.is_none_or(|b| *version >= b),
+                    },
+                    None => in_index,
+                };
+                if !exists {
+                    continue;
+                }
+            }
             entries.entry(key).or_default().apply(seq, change);
         }
     }
@@ -254,7 +303,9 @@ mod tests {
         overlay.publish([(b"k".to_vec(), 8, moved)]);
         let entry = overlay.get(b"k").expect("entry");
         assert_eq!(entry.newest(), None);
-        assert!(entry.decides_latest());
+        let mut index_versions = BTreeMap::from([(4, vec![4]), (10, vec![10])]);
+        entry.merge_into(&mut index_versions);
+        assert_eq!(index_versions, BTreeMap::from([(10, vec![10])]));
     }
 
     #[test]

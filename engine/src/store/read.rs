@@ -7,6 +7,9 @@ use crate::key::{AssetKey, PartitionKey, encoding};
 use crate::log::{FrameKind, FrameView, decode_frame};
 use crate::record::{Checksum, Record, RecordMeta};
 
+/// Lookups a read makes before a missing segment counts as damage.
+const READ_ATTEMPTS: u32 = 4;
+
 impl Store {
     /// The payload under `(asset, partition)`, borrowed from the mapped segment
     /// without copying, or `None` if there is none.
@@ -20,11 +23,33 @@ impl Store {
     /// [`Error::Index`] if the index cannot be read.
     pub fn get(&self, asset: &AssetKey, partition: &PartitionKey) -> Result<Option<Blob>> {
         let key = encoding::encode(asset, partition);
-        match self.inner.lookup(&key)? {
-            None => Ok(None),
-            Some(value) => self
-                .blob_for(&key, &value, asset, partition, self.inner.verify_checksums)
-                .map(Some),
+        self.read_current(&key, asset, partition, &|| self.inner.lookup(&key))
+    }
+
+    /// Reads the record `lookup` finds. A compaction may retire the segment
+    /// between the lookup and the read (after moving the version): the
+    /// lookup is then repeated, and finds the moved copy.
+    pub(super) fn read_current(
+        &self,
+        key: &[u8],
+        asset: &AssetKey,
+        partition: &PartitionKey,
+        lookup: &dyn Fn() -> Result<Option<Vec<u8>>>,
+    ) -> Result<Option<Blob>> {
+        let mut attempts = 0;
+        loop {
+            let Some(value) = lookup()? else {
+                return Ok(None);
+            };
+            let retired = Record::decode(&value)
+                .is_ok_and(|record| self.inner.segments.get(record.location.segment).is_none());
+            attempts += 1;
+            if retired && attempts < READ_ATTEMPTS {
+                continue;
+            }
+            return self
+                .blob_for(key, &value, asset, partition, self.inner.verify_checksums)
+                .map(Some);
         }
     }
 

@@ -1,81 +1,75 @@
 //! [`StoreStats`]: counts and space.
 
-use std::ops::Bound;
+use std::collections::BTreeSet;
 
 use super::Store;
 use crate::error::Result;
-use crate::key::encoding;
-use crate::log::{FRAME_HEADER_LEN, align64};
-use crate::record::{Described, Record};
+use crate::segment::SEGMENT_HEADER_LEN;
 
-/// Counts and space of a store, from one scan of its keys.
+/// Counts and space of a store, from one pass over its keys' versions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct StoreStats {
     /// Assets with at least one partition.
     pub assets: u64,
-    /// Stored `(asset, partition)` values.
+    /// Stored `(asset, partition)` values (newest versions).
     pub partitions: u64,
-    /// Bytes of live payloads.
+    /// Retained versions older than the newest (see [`Retention`](crate::Retention)).
+    pub old_versions: u64,
+    /// Bytes of the newest versions' payloads.
     pub payload_bytes: u64,
-    /// Bytes of live frames (payloads plus their headers and alignment).
+    /// Bytes of the frames of every retained version (payloads plus their
+    /// headers and alignment).
     pub live_bytes: u64,
     /// Bytes the segment files occupy on disk.
     pub segment_bytes: u64,
-    /// Segment bytes that no live value uses (overwritten, deleted, commit
-    /// frames, torn or unused preallocation): what compaction can reclaim.
+    /// Segment bytes no retained version uses (overwritten, expired and
+    /// deleted versions, commit frames, torn or unused preallocation).
     pub garbage_bytes: u64,
+    /// The garbage in sealed segments: what [`Store::compact`] can reclaim
+    /// now (the segment taking appends is reclaimed once it is sealed).
+    pub reclaimable_bytes: u64,
     /// Segment files.
     pub segments: u64,
 }
 
-/// Bytes a live put frame occupies.
-fn frame_bytes(key: &[u8], record: &Record) -> u64 {
-    let described = Described {
-        created_at: record.meta.created_at,
-        data_version: record.meta.data_version.clone(),
-        metadata: record.meta.metadata.clone(),
-    }
-    .encode();
-    FRAME_HEADER_LEN + align64((key.len() + described.len()) as u64) + align64(record.meta.len)
-}
-
 impl Store {
-    /// Counts assets and partitions and measures live and garbage bytes.
-    /// Costs one scan of the keys (no payload is read).
+    /// Counts assets, partitions and versions and measures live, garbage and
+    /// reclaimable bytes. Costs one pass over every key's versions (no
+    /// payload is read).
     ///
     /// # Errors
     /// [`Error::Index`](crate::Error::Index), or an I/O error reading a segment's size.
     pub fn stats(&self) -> Result<StoreStats> {
-        let mut stats = StoreStats::default();
-        let mut last_asset: Option<Vec<u8>> = None;
-        let (start, end) = encoding::data_range();
-        self.inner.scan(
-            Bound::Included(&start),
-            Bound::Excluded(&end),
-            &mut |key, value| {
-                if let Some((asset, _)) = encoding::decode(key) {
-                    let prefix = encoding::asset_prefix(&asset);
-                    if last_asset.as_ref() != Some(&prefix) {
-                        stats.assets += 1;
-                        last_asset = Some(prefix);
-                    }
-                }
-                stats.partitions += 1;
-                if let Ok(record) = Record::decode(value) {
-                    stats.payload_bytes += record.meta.len;
-                    stats.live_bytes += frame_bytes(key, &record);
-                }
-                Ok(true)
-            },
-        )?;
-        let segments = self.inner.segments.all();
-        stats.segments = segments.len() as u64;
-        stats.segment_bytes = self.inner.segments.disk_bytes()?;
-        let headers = stats.segments * crate::segment::SEGMENT_HEADER_LEN;
+        let inner = &*self.inner;
+        let map = {
+            let _checkpoints = inner.lock_checkpoint();
+            inner.space_map(&BTreeSet::new())?
+        };
+        let segments = inner.segments.all();
+        let active = inner.segments.active_id();
+        let mut stats = StoreStats {
+            assets: map.assets,
+            partitions: map.partitions,
+            old_versions: map.old_versions,
+            payload_bytes: map.payload_bytes,
+            live_bytes: map.live_bytes,
+            segments: segments.len() as u64,
+            segment_bytes: inner.segments.disk_bytes()?,
+            ..StoreStats::default()
+        };
+        let headers = stats.segments * SEGMENT_HEADER_LEN;
         stats.garbage_bytes = stats
             .segment_bytes
             .saturating_sub(stats.live_bytes + headers);
+        stats.reclaimable_bytes = segments
+            .iter()
+            .filter(|s| Some(s.id()) != active)
+            .map(|s| {
+                let live = map.segments.get(&s.id()).map_or(0, |u| u.live_bytes);
+                s.mapped_len().saturating_sub(SEGMENT_HEADER_LEN + live)
+            })
+            .sum();
         Ok(stats)
     }
 }

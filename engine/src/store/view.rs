@@ -35,11 +35,9 @@ impl Inner {
     /// first: version → encoded record.
     pub(super) fn versions(&self, key: &[u8]) -> Result<BTreeMap<u64, Vec<u8>>> {
         let entry = self.overlay.get(key);
-        let mut versions = BTreeMap::new();
-        if entry.as_ref().is_none_or(|e| e.cleared_below.is_none()) {
-            let index = self.index.read().unwrap_or_else(PoisonError::into_inner);
-            versions = index_versions(&**index, key)?;
-        }
+        let index = self.index.read().unwrap_or_else(PoisonError::into_inner);
+        let mut versions = index_versions(&**index, key)?;
+        drop(index);
         if let Some(entry) = entry {
             entry.merge_into(&mut versions);
         }
@@ -122,6 +120,7 @@ fn latest_over(entry: &OverlayEntry, index_latest: Option<&[u8]>) -> Option<Vec<
     }
     if let Some(record) = index_latest
         && let Some(version) = Record::version_of(record)
+        && entry.cleared_below.is_none_or(|below| version >= below)
     {
         let record = match entry.versions.get(&version) {
             Some(changed) => changed.clone(),

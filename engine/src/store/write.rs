@@ -8,7 +8,7 @@
 //! happens on the write path; checkpoints move published changes into the
 //! index in the background of later writes.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use super::Store;
 use super::overlay::VersionChange;
@@ -89,7 +89,7 @@ impl Store {
         }
         let durability = batch.durability.unwrap_or(inner.durability);
         batch.check_foreign_payloads()?;
-        let prepared = prepare(batch)?;
+        let prepared = prepare(batch, (inner.clock)())?;
         let frames: Vec<ChangeFrame<'_>> = prepared.iter().map(change_frame).collect();
         let appended = inner.segments.append_batch(&frames)?;
         let synced = match durability {
@@ -113,8 +113,7 @@ impl Store {
 }
 
 /// Checks sizes and encodes keys and metadata; nothing is written yet.
-fn prepare(batch: WriteBatch<'_>) -> Result<Vec<Prepared<'_>>> {
-    let created_at = Utc::now();
+fn prepare(batch: WriteBatch<'_>, created_at: DateTime<Utc>) -> Result<Vec<Prepared<'_>>> {
     batch
         .ops
         .into_iter()

@@ -1,0 +1,90 @@
+//! The background compaction thread.
+//!
+//! It holds only a weak handle on the store, wakes every interval, and runs
+//! a compaction when the log has grown by a quarter segment since the last
+//! one (or, the first time, when there is a sealed segment at all).
+
+use std::sync::{Arc, Condvar, Mutex, PoisonError, Weak};
+use std::thread::{JoinHandle, ThreadId};
+use std::time::Duration;
+
+use super::{Inner, Store};
+
+/// The background compactor of one store.
+#[derive(Default)]
+pub(super) struct Background {
+    stop: Arc<(Mutex<bool>, Condvar)>,
+    thread: Mutex<Option<(JoinHandle<()>, ThreadId)>>,
+}
+
+impl Background {
+    /// Starts the thread for `inner`.
+    pub(super) fn start(&self, inner: Weak<Inner>, interval: Duration) {
+        let stop = Arc::clone(&self.stop);
+        let spawned = std::thread::Builder::new()
+            .name("tessera-compactor".into())
+            .spawn(move || run(&inner, &stop, interval));
+        match spawned {
+            Ok(handle) => {
+                let id = handle.thread().id();
+                *self.thread.lock().unwrap_or_else(PoisonError::into_inner) = Some((handle, id));
+            }
+            Err(error) => log::warn!("background compaction did not start: {error}"),
+        }
+    }
+
+    /// Stops the thread and waits for it (unless called from it).
+    pub(super) fn stop(&self) {
+        let (flag, wake) = &*self.stop;
+        *flag.lock().unwrap_or_else(PoisonError::into_inner) = true;
+        wake.notify_all();
+        let thread = self
+            .thread
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some((handle, id)) = thread
+            && id != std::thread::current().id()
+        {
+            let _ = handle.join();
+        }
+    }
+}
+
+/// Waits `interval` or until stopped; `true` if stopped.
+fn wait(stop: &(Mutex<bool>, Condvar), interval: Duration) -> bool {
+    let (flag, wake) = stop;
+    let stopped = flag.lock().unwrap_or_else(PoisonError::into_inner);
+    let (stopped, _) = wake
+        .wait_timeout_while(stopped, interval, |stopped| !*stopped)
+        .unwrap_or_else(PoisonError::into_inner);
+    *stopped
+}
+
+fn run(inner: &Weak<Inner>, stop: &(Mutex<bool>, Condvar), interval: Duration) {
+    let mut compacted_at: Option<u64> = None;
+    while !wait(stop, interval) {
+        let Some(inner) = inner.upgrade() else {
+            return;
+        };
+        if inner.poison.is_set() {
+            return;
+        }
+        let appended = inner.segments.appended_bytes();
+        let due = match compacted_at {
+            Some(at) => appended.saturating_sub(at) >= inner.segment_capacity / 4,
+            None => inner.segments.all().len() > 1,
+        };
+        if !due {
+            continue;
+        }
+        compacted_at = Some(appended);
+        let store = Store { inner };
+        if let Err(error) = store.compact() {
+            log::warn!(
+                "{}: background compaction failed: {error}",
+                store.path().display()
+            );
+        }
+    }
+}
