@@ -16,7 +16,10 @@
 //!   one leaves the key either deleted or bit-identical;
 //! * a multi-partition [`WriteBatch`] of 2 to 4 new keys is all or nothing:
 //!   either every key reads back with its bytes or none exists, and an
-//!   acknowledged batch is all there.
+//!   acknowledged batch is all there;
+//!
+//! all while a thread of the child compacts the store in a loop (and the
+//! background compactor runs too), so kills land inside compactions.
 //!
 //! This proves the contract for a **process kill only**: the operating system
 //! survives, so what the engine handed it (a `Buffered` write included) must
@@ -162,6 +165,13 @@ fn crash_child_writer() {
         .open()
         .expect("child opens the store");
     std::thread::scope(|scope| {
+        let compacting = &store;
+        scope.spawn(move || {
+            loop {
+                compacting.compact().expect("compact");
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        });
         for writer in 1..=COLD_WRITERS {
             let store = &store;
             scope.spawn(move || {

@@ -37,12 +37,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use tessera_engine::{
-    AssetKey, BrokenOrdering, Durability, IndexKind, PartitionKey, Store, WriteBatch,
+    AssetKey, BrokenOrdering, CompactionOptions, Durability, IndexKind, PartitionKey, Store,
+    WriteBatch,
 };
 use tessera_tests::power_loss::{EventOp, History, IndexChoice, Mode, RecordingFileIo};
 use tessera_tests::{backends, payload_for};
 
-/// Crashes simulated by a default run of the six workload tests together.
+/// Crashes simulated by a default run of the six original workload tests together.
 const MIN_CRASHES_TOTAL: usize = 10_000;
 /// Crashes each workload test simulates at least (over both backends).
 const MIN_CRASHES_PER_WORKLOAD: usize = MIN_CRASHES_TOTAL / 6 + 1;
@@ -63,6 +64,8 @@ enum Op {
     },
     /// `Store::flush`.
     Flush,
+    /// `Store::compact`: reclaims segments, moving live versions.
+    Compact,
 }
 
 /// A workload and the store options it runs with.
@@ -164,6 +167,7 @@ fn record(workload: &Workload, kind: IndexKind) -> Run {
         .durability(Buffered)
         .segment_capacity(workload.segment_capacity)
         .checkpoint_every(workload.checkpoint_every)
+        .compaction(CompactionOptions::default().background(false))
         .file_io(recorder.clone());
     if let Some(broken) = workload.broken {
         builder = builder.deliberately_broken(broken);
@@ -180,6 +184,12 @@ fn record(workload: &Workload, kind: IndexKind) -> Run {
     let mut waiting: Vec<(usize, usize)> = Vec::new();
     for (i, op) in workload.ops.iter().enumerate() {
         let (changes, durability) = match op {
+            Op::Compact => {
+                recorder.mark(format!("try {i} compact"));
+                store.compact().expect("compact");
+                recorder.mark(format!("ack {i} compact"));
+                continue;
+            }
             Op::Flush => {
                 recorder.mark(format!("try {i} flush"));
                 store.flush().expect("flush");
@@ -723,6 +733,31 @@ fn rollover() -> Workload {
     w
 }
 
+fn compaction() -> Workload {
+    let mut rng = Gen(0xC0C0);
+    let mut ops = Vec::new();
+    for i in 0..60 {
+        let key = rng.below(6) as usize;
+        let durability = rng.durability();
+        if i % 7 == 6 {
+            ops.push(Op::Delete { key, durability });
+        } else {
+            ops.push(Op::Put { key, durability });
+        }
+        if i % 10 == 9 {
+            ops.push(Op::Compact);
+        }
+        if i % 15 == 14 {
+            ops.push(Op::Flush);
+        }
+    }
+    let mut w = Workload::new("overwrites and deletes with compaction", 6, ops);
+    w.first_payload = 6_000;
+    w.segment_capacity = 32 << 10;
+    w.checkpoint_every = 8;
+    w
+}
+
 // -------------------------------------------------------------------- tests
 
 #[test]
@@ -753,6 +788,11 @@ fn multi_partition_batches_are_all_or_nothing_after_power_loss() {
 #[test]
 fn segment_rollover_survives_power_loss() {
     run_correct(&rollover(), 6, 300);
+}
+
+#[test]
+fn compaction_survives_power_loss() {
+    run_correct(&compaction(), 4, 200);
 }
 
 #[test]

@@ -56,7 +56,7 @@ impl Store {
         let placeholder: Box<dyn IndexBackend> = Box::new(crate::index::EmptyIndex);
         drop(std::mem::replace(&mut *index, placeholder));
         let segments = inner.segments.all();
-        let (rebuilt, next, _scan) = rebuild(
+        let (rebuilt, next, rebuilt_partitions) = rebuild(
             &Rebuild {
                 dir: &inner.dir,
                 kind: inner.index_kind,
@@ -70,7 +70,7 @@ impl Store {
         *checkpoint = next;
         inner.overlay.retire_up_to(mark.map_or(0, |f| f.seq));
         inner.io.index_checkpointed(&inner.dir.join("index"));
-        Ok(next.entries)
+        Ok(rebuilt_partitions.partitions)
     }
 }
 
@@ -252,13 +252,21 @@ pub(super) struct Rebuild<'a> {
     pub next_segment: u64,
 }
 
+/// What a rebuild found.
+pub(super) struct Rebuilt {
+    /// Partitions (keys with a version) in the new index.
+    pub partitions: u64,
+    /// What the replay of the log found.
+    pub scan: LogScan,
+}
+
 /// Replaces the index in `dir` with one rebuilt from every committed batch of
 /// the log up to `upto` (`Some(None)`: nothing; `None`: the whole log).
-/// Returns the index, its checkpoint, and what the replay found.
+/// Returns the index, its checkpoint, and what the rebuild found.
 pub(super) fn rebuild(
     rebuild: &Rebuild<'_>,
     upto: Option<Option<FrameRef>>,
-) -> Result<(Box<dyn IndexBackend>, Checkpoint, LogScan)> {
+) -> Result<(Box<dyn IndexBackend>, Checkpoint, Rebuilt)> {
     let limit = match upto {
         None => u64::MAX,
         Some(mark) => mark.map_or(0, |f| f.seq),
@@ -278,6 +286,10 @@ pub(super) fn rebuild(
     remove_index(&index_dir)?;
     let index = rebuild.kind.open_guarded(rebuild.dir)?;
     let entries: Vec<_> = state.into_iter().collect();
+    let partitions = entries
+        .iter()
+        .filter(|(_, entry)| entry.newest().is_some())
+        .count() as u64;
     let checkpoint = Checkpointer {
         index: &index,
         poison: rebuild.poison,
@@ -290,7 +302,7 @@ pub(super) fn rebuild(
         &entries,
         true,
     )?;
-    Ok((Box::new(index), checkpoint, scan))
+    Ok((Box::new(index), checkpoint, Rebuilt { partitions, scan }))
 }
 
 /// Removes a damaged index's files (a cache: the log holds everything).

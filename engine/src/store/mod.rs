@@ -16,6 +16,7 @@ mod tests;
 mod verify;
 mod versions;
 mod view;
+mod wipe;
 mod write;
 
 use std::path::{Path, PathBuf};

@@ -197,7 +197,7 @@ fn recover_index(
         Err(reason) => reason,
     };
     overlay.retire_up_to(u64::MAX);
-    let (index, checkpoint, scan) = rebuild(
+    let (index, checkpoint, rebuilt) = rebuild(
         &Rebuild {
             dir,
             kind,
@@ -207,12 +207,14 @@ fn recover_index(
         },
         None,
     )?;
-    let entries = checkpoint.entries;
     Ok(Recovered {
         index,
         checkpoint,
-        scan,
-        rebuilt: Some(IndexRebuild { reason, entries }),
+        scan: rebuilt.scan,
+        rebuilt: Some(IndexRebuild {
+            reason,
+            entries: rebuilt.partitions,
+        }),
     })
 }
 

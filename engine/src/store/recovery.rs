@@ -9,7 +9,7 @@ use crate::segment::QuarantinedSegment;
 pub struct IndexRebuild {
     /// What was wrong with the index.
     pub reason: String,
-    /// Entries the rebuilt index holds.
+    /// Partitions (keys with a stored value) the rebuilt index holds.
     pub entries: u64,
 }
 
