@@ -72,7 +72,8 @@ pub use record::{Checksum, RecordMeta};
 pub use retention::{Clock, Retention};
 pub use segment::QuarantinedSegment;
 pub use store::{
-    BrokenOrdering, CompactionOptions, CompactionProgress, CompactionReport, CutTail, DEFAULT_CHECKPOINT_EVERY, DEFAULT_SEGMENT_CAPACITY, DamagedPartition,
-    IndexMismatch, IndexRebuild, MAX_KEY_LEN, MAX_METADATA_LEN, MAX_PAYLOAD_LEN, RecoveryReport,
-    Store, StoreBuilder, StoreStats, VerifyReport, VersionInfo,
+    BrokenOrdering, CompactionOptions, CompactionProgress, CompactionReport, CutTail,
+    DEFAULT_CHECKPOINT_EVERY, DEFAULT_SEGMENT_CAPACITY, DamagedPartition, IndexMismatch,
+    IndexRebuild, MAX_KEY_LEN, MAX_METADATA_LEN, MAX_PAYLOAD_LEN, RecoveryReport, Store,
+    StoreBuilder, StoreStats, VerifyReport, VersionInfo,
 };

@@ -79,7 +79,7 @@ fn overwrites_of_one_partition_stay_within_twice_the_live_bytes_plus_one_segment
     store.compact().expect("compact");
     store.close().expect("close");
     let store = Store::open(dir.path()).expect("reopen");
-    assert_eq!(store.get(&key.0, &key.1).expect("get"), None);
+    assert!(store.get(&key.0, &key.1).expect("get").is_none());
 }
 
 #[test]
@@ -89,16 +89,28 @@ fn a_held_blob_keeps_its_bytes_and_its_file_until_dropped() {
         let store = manual(dir.path(), kind, 64 << 10);
         let first = payload_for(1);
         store.put(&asset("a"), &day(1), &first).expect("put");
-        let held = store.get(&asset("a"), &day(1)).expect("get").expect("value");
+        let held = store
+            .get(&asset("a"), &day(1))
+            .expect("get")
+            .expect("value");
         for n in 2..200 {
-            store.put(&asset("a"), &day(1), payload_for(n)).expect("put");
+            store
+                .put(&asset("a"), &day(1), payload_for(n))
+                .expect("put");
         }
         let before = segment_files(dir.path());
         let report = store.compact().expect("compact");
         assert!(report.segments_reclaimed > 0, "{kind}: {report:?}");
-        assert_eq!(&*held, first.as_slice(), "{kind}: a held blob reads its bytes");
+        assert_eq!(
+            &*held,
+            first.as_slice(),
+            "{kind}: a held blob reads its bytes"
+        );
         let kept = segment_files(dir.path());
-        assert!(kept < before, "{kind}: reclaimed segments no reader holds are removed");
+        assert!(
+            kept < before,
+            "{kind}: reclaimed segments no reader holds are removed"
+        );
         assert_eq!(
             kept as u64,
             store.stats().expect("stats").segments + 1,
@@ -110,7 +122,10 @@ fn a_held_blob_keeps_its_bytes_and_its_file_until_dropped() {
             store.stats().expect("stats").segments,
             "{kind}: dropping the last blob removes the file"
         );
-        let latest = store.get(&asset("a"), &day(1)).expect("get").expect("value");
+        let latest = store
+            .get(&asset("a"), &day(1))
+            .expect("get")
+            .expect("value");
         assert_eq!(&*latest, payload_for(199).as_slice());
     }
 }
@@ -119,29 +134,51 @@ fn a_held_blob_keeps_its_bytes_and_its_file_until_dropped() {
 fn deleted_partitions_stay_deleted_through_compaction_and_rebuilds() {
     for kind in backends() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = manual(dir.path(), kind, 32 << 10);
-        store.put(&asset("gone"), &day(1), payload_for(7)).expect("put");
+        let store = manual(dir.path(), kind, 1 << 20);
+        store
+            .put(&asset("gone"), &day(1), payload_for(7))
+            .expect("put");
         for n in 0..20 {
-            store.put(&asset("kept"), &day(n + 1), payload_for(1000 + u64::from(n))).expect("put");
+            let value = vec![n as u8; 30 << 10];
+            store.put(&asset("kept"), &day(n + 1), value).expect("put");
         }
+        store
+            .put(&asset("churn"), &day(1), vec![0u8; 512 << 10])
+            .expect("a put that starts the next segment");
         store.delete(&asset("gone"), &day(1)).expect("delete");
-        for n in 0..400 {
-            store.put(&asset("churn"), &day(1), payload_for(n)).expect("put");
+        for n in 0..200 {
+            store
+                .put(&asset("churn"), &day(1), payload_for(n))
+                .expect("put");
         }
         let report = store.compact().expect("compact");
         assert!(report.segments_reclaimed > 0, "{kind}: {report:?}");
         assert!(report.carried_deletes > 0, "{kind}: {report:?}");
         store.rebuild_index().expect("rebuild");
-        assert_eq!(store.get(&asset("gone"), &day(1)).expect("get"), None, "{kind}");
+        assert!(
+            store.get(&asset("gone"), &day(1)).expect("get").is_none(),
+            "{kind}"
+        );
         store.close().expect("close");
         std::fs::remove_dir_all(dir.path().join("index")).expect("drop index");
-        let store = manual(dir.path(), kind, 32 << 10);
+        let store = manual(dir.path(), kind, 1 << 20);
         assert!(store.recovery().index_rebuilt.is_some(), "{kind}");
-        assert_eq!(store.get(&asset("gone"), &day(1)).expect("get"), None, "{kind}");
+        assert!(
+            store.get(&asset("gone"), &day(1)).expect("get").is_none(),
+            "{kind}"
+        );
         for n in 0..20 {
-            let blob = store.get(&asset("kept"), &day(n + 1)).expect("get").expect("kept");
-            assert_eq!(&*blob, payload_for(1000 + u64::from(n)).as_slice(), "{kind}");
+            let blob = store
+                .get(&asset("kept"), &day(n + 1))
+                .expect("get")
+                .expect("kept");
+            assert_eq!(&*blob, vec![n as u8; 30 << 10].as_slice(), "{kind}");
         }
+        let churn = store
+            .get(&asset("churn"), &day(1))
+            .expect("get")
+            .expect("churn");
+        assert_eq!(&*churn, payload_for(199).as_slice(), "{kind}");
         assert!(store.verify().expect("verify").is_ok(), "{kind}");
     }
 }
@@ -156,7 +193,7 @@ fn retention_by_count_and_by_age_with_an_injected_clock() {
         .retention(Retention::keep_last(2))
         .asset_retention(
             asset("recent"),
-            Retention::latest_only().and_keep_for(TimeDelta::hours(2)),
+            Retention::latest_only().and_keep_for(TimeDelta::hours(3)),
         )
         .clock(Arc::new(move || {
             DateTime::from_timestamp(clock_seconds.load(Ordering::SeqCst), 0).expect("time")
@@ -165,8 +202,12 @@ fn retention_by_count_and_by_age_with_an_injected_clock() {
         .open()
         .expect("open");
     for n in 0..5 {
-        store.put(&asset("counted"), &day(1), payload_for(n)).expect("put");
-        store.put(&asset("recent"), &day(1), payload_for(n)).expect("put");
+        store
+            .put(&asset("counted"), &day(1), payload_for(n))
+            .expect("put");
+        store
+            .put(&asset("recent"), &day(1), payload_for(n))
+            .expect("put");
         seconds.fetch_add(3600, Ordering::SeqCst);
     }
     let counted = store.history(&asset("counted"), &day(1)).expect("history");
@@ -177,7 +218,11 @@ fn retention_by_count_and_by_age_with_an_injected_clock() {
         .expect("retained");
     assert_eq!(&*newest, payload_for(3).as_slice());
     let recent = store.history(&asset("recent"), &day(1)).expect("history");
-    assert_eq!(recent.len(), 2, "written 1 h and 2 h ago: the 2 h one is out");
+    assert_eq!(
+        recent.len(),
+        2,
+        "written 1 h and 2 h ago: the 2 h one is out"
+    );
     let two_hours_ago =
         DateTime::from_timestamp(seconds.load(Ordering::SeqCst) - 2 * 3600, 0).expect("time");
     let as_of = store
@@ -189,8 +234,20 @@ fn retention_by_count_and_by_age_with_an_injected_clock() {
     assert_eq!(stats.old_versions, 2);
     store.compact().expect("compact");
     seconds.fetch_add(24 * 3600, Ordering::SeqCst);
-    assert_eq!(store.history(&asset("recent"), &day(1)).expect("history").len(), 1);
-    assert_eq!(store.history(&asset("counted"), &day(1)).expect("history").len(), 2);
+    assert_eq!(
+        store
+            .history(&asset("recent"), &day(1))
+            .expect("history")
+            .len(),
+        1
+    );
+    assert_eq!(
+        store
+            .history(&asset("counted"), &day(1))
+            .expect("history")
+            .len(),
+        2
+    );
 }
 
 #[test]
@@ -256,10 +313,16 @@ fn compaction_beside_readers_and_writers_loses_nothing() {
         for reader in readers {
             assert!(reader.join().expect("reader") > 0);
         }
-        assert!(compactor.join().expect("compactor") > 0, "{kind}: nothing reclaimed");
+        assert!(
+            compactor.join().expect("compactor") > 0,
+            "{kind}: nothing reclaimed"
+        );
         store.compact().expect("compact");
         for (partition, value) in &expected {
-            let blob = store.get(&asset("w"), partition).expect("get").expect("value");
+            let blob = store
+                .get(&asset("w"), partition)
+                .expect("get")
+                .expect("value");
             assert_eq!(&*blob, value.as_slice(), "{kind}: {partition}");
         }
         assert!(store.verify().expect("verify").is_ok(), "{kind}");
@@ -267,7 +330,10 @@ fn compaction_beside_readers_and_writers_loses_nothing() {
         let store = manual(dir.path(), kind, 64 << 10);
         assert_eq!(store.recovery().index_rebuilt, None);
         for (partition, value) in &expected {
-            let blob = store.get(&asset("w"), partition).expect("get").expect("value");
+            let blob = store
+                .get(&asset("w"), partition)
+                .expect("get")
+                .expect("value");
             assert_eq!(&*blob, value.as_slice(), "{kind}: {partition} after reopen");
         }
     }

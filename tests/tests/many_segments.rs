@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use tessera_engine::{AssetKey, Durability, IndexKind, PartitionKey, Store, WriteBatch};
+use tessera_engine::{AssetKey, CompactionOptions, Durability, IndexKind, PartitionKey, Store};
 use tessera_tests::{backends, payload_for};
 
 const SEGMENTS: u64 = 10_000;
@@ -105,6 +105,7 @@ fn many_segments_child() {
     };
     let count: u64 = count.parse().expect("count");
     let store = Store::builder(&dir)
+        .compaction(CompactionOptions::default().background(false))
         .index(backend_named(&backend))
         .segment_capacity(4096)
         .open()
@@ -129,6 +130,7 @@ fn ten_thousand_segments_open_under_ulimit_n_256() {
         let started = Instant::now();
         let dir = Scratch::new();
         let store = Store::builder(dir.path())
+            .compaction(CompactionOptions::default().background(false))
             .index(kind)
             .durability(Durability::Buffered)
             .segment_capacity(4096)
@@ -136,12 +138,10 @@ fn ten_thousand_segments_open_under_ulimit_n_256() {
             .expect("create");
         let mut n = 0;
         while n < SEGMENTS {
-            let mut batch = WriteBatch::new();
-            for _ in 0..100 {
-                batch.put(&asset(), &partition(n), payload(n));
-                n += 1;
-            }
-            store.write(batch).expect("buffered batch");
+            store
+                .put(&asset(), &partition(n), payload(n))
+                .expect("buffered put");
+            n += 1;
         }
         store.close().expect("flush and close");
         let files = segment_files(dir.path());
@@ -167,6 +167,7 @@ fn ten_thousand_segments_open_under_ulimit_n_256() {
             String::from_utf8_lossy(&output.stderr)
         );
         let store = Store::builder(dir.path())
+            .compaction(CompactionOptions::default().background(false))
             .index(kind)
             .open()
             .expect("reopen");
@@ -188,7 +189,11 @@ fn open_put_close_cycles_reuse_the_active_segment() {
         let started = Instant::now();
         let dir = Scratch::new();
         for n in 0..CYCLES {
-            let store = Store::builder(dir.path()).index(kind).open().expect("open");
+            let store = Store::builder(dir.path())
+                .compaction(CompactionOptions::default().background(false))
+                .index(kind)
+                .open()
+                .expect("open");
             store
                 .put(&asset(), &partition(n), &n.to_le_bytes()[..])
                 .expect("put");
@@ -199,7 +204,11 @@ fn open_put_close_cycles_reuse_the_active_segment() {
             files <= 2,
             "{kind:?}: {CYCLES} open/put/close cycles left {files} segment files"
         );
-        let store = Store::builder(dir.path()).index(kind).open().expect("open");
+        let store = Store::builder(dir.path())
+            .compaction(CompactionOptions::default().background(false))
+            .index(kind)
+            .open()
+            .expect("open");
         for n in 0..CYCLES {
             let blob = store
                 .get(&asset(), &partition(n))

@@ -71,9 +71,7 @@ impl TestClock {
 
     fn clock(&self) -> Clock {
         let seconds = Arc::clone(&self.0);
-        Arc::new(move || {
-            DateTime::from_timestamp(seconds.load(Ordering::SeqCst), 0).expect("time")
-        })
+        Arc::new(move || DateTime::from_timestamp(seconds.load(Ordering::SeqCst), 0).expect("time"))
     }
 }
 
@@ -223,7 +221,11 @@ impl Harness {
         );
         let history = store.history(asset, partition).expect("history");
         let retained = versions.map(|v| self.retained(v)).unwrap_or_default();
-        assert_eq!(history.len(), retained.len(), "history of {asset} {partition}");
+        assert_eq!(
+            history.len(),
+            retained.len(),
+            "history of {asset} {partition}"
+        );
         for (info, (bytes, at)) in history.iter().zip(&retained) {
             assert_eq!(info.meta.created_at, *at);
             let blob = store

@@ -246,14 +246,16 @@ mod tests {
 
     fn kind_strategy() -> impl Strategy<Value = FrameKind> {
         prop_oneof![
-            (0u8..3, any::<u64>(), any::<u32>(), any::<bool>()).prop_map(|(tag, payload_len, crc, moved)| {
-                FrameKind::Put {
-                    codec: Codec::from_tag(tag).expect("known tag"),
-                    payload_len,
-                    checksum: Checksum(crc),
-                    moved,
+            (0u8..3, any::<u64>(), any::<u32>(), any::<bool>()).prop_map(
+                |(tag, payload_len, crc, moved)| {
+                    FrameKind::Put {
+                        codec: Codec::from_tag(tag).expect("known tag"),
+                        payload_len,
+                        checksum: Checksum(crc),
+                        moved,
+                    }
                 }
-            }),
+            ),
             any::<bool>().prop_map(|carried| FrameKind::Delete { carried }),
             (any::<u64>(), any::<u32>())
                 .prop_map(|(first_seq, changes)| FrameKind::Commit { first_seq, changes }),

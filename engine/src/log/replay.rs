@@ -241,14 +241,8 @@ impl<'a, F: FnMut(Vec<Change<'a>>)> Replayer<'a, F> {
                 let (version, described) = frame.put_version()?;
                 let described =
                     Described::decode(described).map_err(|_| "frame metadata does not decode")?;
-                let record = Record::new(
-                    version,
-                    location,
-                    codec,
-                    payload_len,
-                    checksum,
-                    described,
-                );
+                let record =
+                    Record::new(version, location, codec, payload_len, checksum, described);
                 Some(Change::Put {
                     key: frame.key,
                     seq: header.seq,

@@ -33,17 +33,24 @@ pub(crate) const SEGMENT_HEADER_LEN: u64 = 64;
 /// valid and constant for as long as the `Segment` lives.
 ///
 /// A segment compaction has reclaimed is retired: its file is removed when
-/// the last handle to it (the set's, or a reader's `Blob`) is dropped, so a
-/// reader keeps its bytes however long it holds them.
+/// the last handle to it (the set's, or a reader's `Blob`, through any
+/// mapping of the file) is dropped, so a reader keeps its bytes, and the
+/// file, however long it holds them.
 pub(crate) struct Segment {
     id: u64,
     path: PathBuf,
     map: Mmap,
+    file: Arc<SegmentFile>,
+}
+
+/// The file behind every mapping of one segment.
+struct SegmentFile {
+    path: PathBuf,
     /// Set when retired: the seam that removes the file on drop.
     remove_with: Mutex<Option<Arc<dyn FileIo>>>,
 }
 
-impl Drop for Segment {
+impl Drop for SegmentFile {
     fn drop(&mut self) {
         let io = self
             .remove_with
@@ -208,22 +215,47 @@ impl Segment {
         io.sync_data(&file, path)
             .map_err(|e| Error::io("fdatasync", path, e))?;
         let map = map(&file, path, capacity)?;
-        Ok((Self::mapped(self.id, path.clone(), map), file))
+        let segment = Self {
+            id: self.id,
+            path: path.clone(),
+            map,
+            file: Arc::clone(&self.file),
+        };
+        Ok((segment, file))
     }
 
     fn mapped(id: u64, path: PathBuf, map: Mmap) -> Self {
+        let file = Arc::new(SegmentFile {
+            path: path.clone(),
+            remove_with: Mutex::new(None),
+        });
         Self {
             id,
             path,
             map,
-            remove_with: Mutex::new(None),
+            file,
         }
     }
 
+    /// Maps this segment's file again at its current length (after sealing
+    /// cut it); the new mapping shares the file's lifetime with this one.
+    pub(crate) fn remapped(&self) -> Result<Self> {
+        let file = File::open(&self.path).map_err(|e| Error::io("open segment", &self.path, e))?;
+        let len = file_len(&file, &self.path)?;
+        let map = map(&file, &self.path, len)?;
+        Ok(Self {
+            id: self.id,
+            path: self.path.clone(),
+            map,
+            file: Arc::clone(&self.file),
+        })
+    }
+
     /// Retires the segment: its file is removed through `io` once the last
-    /// handle to it is dropped.
+    /// handle to any mapping of it is dropped.
     pub(crate) fn retire(&self, io: Arc<dyn FileIo>) {
         *self
+            .file
             .remove_with
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = Some(io);

@@ -379,6 +379,9 @@ impl SegmentSet {
         }
     }
 
+    /// Cuts the active segment to its used length, syncs it, and maps it
+    /// again at that length (the old mapping, which readers may still hold,
+    /// covered the preallocated room, now beyond the end of the file).
     fn seal_active(&self, active: &Active) -> Result<()> {
         let path = active.segment.path();
         self.io
@@ -386,7 +389,13 @@ impl SegmentSet {
             .map_err(|e| Error::io("truncate segment", path, e))?;
         self.io
             .sync_data(&active.file, path)
-            .map_err(|e| self.poison.sync_failed("fdatasync", path, e))
+            .map_err(|e| self.poison.sync_failed("fdatasync", path, e))?;
+        let sealed = active.segment.remapped()?;
+        self.segments
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(sealed.id(), Arc::new(sealed));
+        Ok(())
     }
 
     /// Bytes the segments occupy on disk (the active one up to its head).

@@ -16,8 +16,8 @@ use super::background::Background;
 use super::builder::StoreBuilder;
 use super::checkpoint::{Rebuild, rebuild};
 use super::overlay::{Overlay, VersionChange};
-use super::view::index_versions;
 use super::recovery::{CutTail, IndexRebuild, RecoveryReport};
+use super::view::index_versions;
 use super::{Inner, Store};
 use crate::durability::GroupCommit;
 use crate::error::{Error, Result};
@@ -235,8 +235,8 @@ fn load_index(
     let index = kind.open_guarded(dir).map_err(|e| e.to_string())?;
     let checkpoint = read_checkpoint(&index)?;
     check_digest(&index, &checkpoint)?;
-    let scan =
-        replay_into(segments, overlay, Some(&index), checkpoint.covered).map_err(|e| e.to_string())?;
+    let scan = replay_into(segments, overlay, Some(&index), checkpoint.covered)
+        .map_err(|e| e.to_string())?;
     Ok((Box::new(index), checkpoint, scan))
 }
 

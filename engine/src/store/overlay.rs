@@ -142,10 +142,7 @@ impl Overlay {
     }
 
     /// Publishes changes: `(key, sequence number of the frame, change)`.
-    pub(crate) fn publish(
-        &self,
-        changes: impl IntoIterator<Item = (Vec<u8>, u64, VersionChange)>,
-    ) {
+    pub(crate) fn publish(&self, changes: impl IntoIterator<Item = (Vec<u8>, u64, VersionChange)>) {
         let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
         for (key, seq, change) in changes {
             entries.entry(key).or_default().apply(seq, change);
@@ -338,7 +335,10 @@ mod tests {
         overlay.publish([(b"b".to_vec(), 3, put(3, 3))]);
         overlay.retire(&snapshot);
         assert_eq!(overlay.get(b"a"), None);
-        assert_eq!(overlay.get(b"b").and_then(|e| e.newest().map(|n| n.0)), Some(3));
+        assert_eq!(
+            overlay.get(b"b").and_then(|e| e.newest().map(|n| n.0)),
+            Some(3)
+        );
         assert_eq!(overlay.up_to(2), Vec::new());
         overlay.retire_up_to(3);
         assert_eq!(overlay.len(), 0);

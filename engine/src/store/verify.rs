@@ -5,9 +5,9 @@ use std::ops::Bound;
 use std::path::PathBuf;
 
 use super::Store;
+use super::overlay::{OverlayEntry, VersionChange};
 use crate::error::{Error, Result};
 use crate::key::{AssetKey, PartitionKey, encoding};
-use super::overlay::{OverlayEntry, VersionChange};
 use crate::log::replay;
 use crate::record::{Location, Record};
 use crate::segment::QuarantinedSegment;
