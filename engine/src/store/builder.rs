@@ -10,8 +10,8 @@ use crate::durability::Durability;
 use crate::error::Result;
 use crate::index::IndexKind;
 use crate::io::{FileIo, OsFileIo};
-use crate::lock::CONTENDED_WAIT;
 use crate::key::AssetKey;
+use crate::lock::CONTENDED_WAIT;
 use crate::retention::{Clock, Retention, RetentionPolicy, system_clock};
 
 /// Default room preallocated (sparsely) for each segment file.
