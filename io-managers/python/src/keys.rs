@@ -36,12 +36,14 @@ pub(crate) fn codec(name: &str) -> PyResult<Codec> {
     }
 }
 
-/// The name [`codec`] accepts for `codec`.
+/// The name [`codec`] accepts for `codec` (`"unknown"` for a codec added to
+/// the engine after this binding).
 pub(crate) fn codec_name(codec: Codec) -> &'static str {
     match codec {
+        Codec::Raw => "raw",
         Codec::ArrowIpc => "arrow",
         Codec::Rkyv => "rkyv",
-        _ => "raw",
+        _ => "unknown",
     }
 }
 
