@@ -796,6 +796,50 @@ fn compaction_survives_power_loss() {
 }
 
 #[test]
+fn checker_catches_a_compaction_that_removes_segments_before_its_checkpoint() {
+    // Keys 0-5 in the first segment, checkpointed; 0-2 deleted after the
+    // checkpoint, in that same segment; 3-5 overwritten until it is mostly
+    // garbage. Reclaiming it removes the deletes (no older segment needs
+    // them carried): only the checkpoint that comes first makes that safe.
+    let mut ops: Vec<Op> = (0..6)
+        .map(|key| Op::Put {
+            key,
+            durability: Immediate,
+        })
+        .collect();
+    ops.push(Op::Flush);
+    for key in 0..3 {
+        ops.push(Op::Delete {
+            key,
+            durability: Immediate,
+        });
+    }
+    for i in 0..60 {
+        ops.push(Op::Put {
+            key: 3 + i % 3,
+            durability: Immediate,
+        });
+    }
+    ops.push(Op::Compact);
+    let mut workload = Workload::new("compaction, segments removed before the checkpoint", 6, ops);
+    workload.first_payload = 7_000;
+    workload.segment_capacity = 1 << 20;
+    workload.checkpoint_every = 1_000;
+    let (_, correct) = run_broken(&workload, 16, Some("try 70 compact"));
+    assert!(
+        correct.is_empty(),
+        "the correct order violates: {correct:?}"
+    );
+    workload.broken = Some(BrokenOrdering::RetireBeforeCheckpoint);
+    let (crashes, found) = run_broken(&workload, 16, Some("try 70 compact"));
+    assert!(
+        !found.is_empty(),
+        "{crashes} crashes of a compaction that removes segments before its checkpoint \
+         showed no violation"
+    );
+}
+
+#[test]
 fn checker_catches_a_seam_that_acks_without_syncing() {
     let mut workload = immediate_new_keys();
     workload.name = "immediate puts, syncs acknowledged without syncing";

@@ -29,6 +29,9 @@ pub const DEFAULT_CHECKPOINT_EVERY: usize = 32 << 10;
 pub enum BrokenOrdering {
     /// Checkpoint the index before the segments holding its changes are synced.
     CheckpointBeforeSegmentSync,
+    /// Retire (and so remove) reclaimed segments before the checkpoint that
+    /// moves the index off them.
+    RetireBeforeCheckpoint,
 }
 
 /// Options for [`Store::open`]; finish with [`StoreBuilder::open`].

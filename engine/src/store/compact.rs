@@ -23,10 +23,10 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use super::Store;
 use super::overlay::VersionChange;
 use super::space::{LiveVersion, SegmentUse};
 use super::view::index_versions;
+use super::{BrokenOrdering, Store};
 use crate::error::Result;
 use crate::key::encoding;
 use crate::log::{FrameKind, decode_frame};
@@ -216,11 +216,17 @@ impl Store {
             });
         }
         if !reclaimed.is_empty() {
-            inner.checkpoint()?;
+            let broken = inner.broken == Some(BrokenOrdering::RetireBeforeCheckpoint);
+            if !broken {
+                inner.checkpoint()?;
+            }
             for id in reclaimed {
                 if inner.segments.retire(id) {
                     report.segments_reclaimed += 1;
                 }
+            }
+            if broken {
+                inner.checkpoint()?;
             }
         }
         report.bytes_after = inner.segments.disk_bytes()?;
