@@ -7,7 +7,7 @@ use std::time::Duration;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
-use tessera_engine::{Payload, Store, WriteBatch};
+use tessera_engine::{Payload, RecordMeta, Retention, Store, WriteBatch};
 
 use crate::blob::PyBlob;
 use crate::errors::{StoreClosedError, py_result};
@@ -65,6 +65,19 @@ fn add_put<'a>(batch: &mut WriteBatch<'a>, entry: &'a PutEntry<'_>) -> PyResult<
     Ok(())
 }
 
+/// A record's metadata as a dict: `codec`, `size`, `checksum`, `created_at`,
+/// `data_version`, `metadata`.
+fn meta_dict(py: Python<'_>, meta: RecordMeta) -> PyResult<Bound<'_, pyo3::types::PyDict>> {
+    let dict = pyo3::types::PyDict::new(py);
+    dict.set_item("codec", codec_name(meta.codec))?;
+    dict.set_item("size", meta.len)?;
+    dict.set_item("checksum", meta.checksum.0)?;
+    dict.set_item("created_at", meta.created_at.to_rfc3339())?;
+    dict.set_item("data_version", meta.data_version)?;
+    dict.set_item("metadata", meta.metadata)?;
+    Ok(dict)
+}
+
 #[pymethods]
 impl PyStore {
     /// Opens (or creates) the store in `path`.
@@ -75,7 +88,11 @@ impl PyStore {
     /// `lock_timeout`: seconds to wait while another handle or process holds
     /// the directory (default 0.25). `read_only`: no lock, no writes.
     #[new]
-    #[pyo3(signature = (path, durability="immediate", index=None, lock_timeout=None, read_only=false, verify_checksums=true))]
+    #[pyo3(signature = (path, durability="immediate", index=None, lock_timeout=None, read_only=false, verify_checksums=true, keep_versions=None))]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "mirrors the Python constructor's keyword arguments"
+    )]
     fn open(
         py: Python<'_>,
         path: std::path::PathBuf,
@@ -84,6 +101,7 @@ impl PyStore {
         lock_timeout: Option<f64>,
         read_only: bool,
         verify_checksums: bool,
+        keep_versions: Option<u32>,
     ) -> PyResult<Self> {
         let mut builder = Store::builder(&path)
             .durability(crate::keys::durability(durability)?)
@@ -98,6 +116,9 @@ impl PyStore {
         }
         if read_only {
             builder = builder.read_only();
+        }
+        if let Some(versions) = keep_versions {
+            builder = builder.retention(Retention::keep_last(versions));
         }
         let store = py_result(py.detach(|| builder.open()))?;
         Ok(Self {
@@ -179,14 +200,44 @@ impl PyStore {
         let Some(meta) = py_result(py.detach(|| store.meta(&asset, &partition)))? else {
             return Ok(None);
         };
-        let dict = pyo3::types::PyDict::new(py);
-        dict.set_item("codec", codec_name(meta.codec))?;
-        dict.set_item("size", meta.len)?;
-        dict.set_item("checksum", meta.checksum.0)?;
-        dict.set_item("created_at", meta.created_at.to_rfc3339())?;
-        dict.set_item("data_version", meta.data_version)?;
-        dict.set_item("metadata", meta.metadata)?;
-        Ok(Some(dict))
+        meta_dict(py, meta).map(Some)
+    }
+
+    /// The retained versions of `(asset, partition)`, newest first: dicts with
+    /// `version` and the fields of [`meta`](PyStore::meta). How many are kept
+    /// is the open's `keep_versions` (default: the latest only).
+    fn history<'py>(
+        &self,
+        py: Python<'py>,
+        asset: Vec<String>,
+        partition: Option<String>,
+    ) -> PyResult<Vec<Bound<'py, pyo3::types::PyDict>>> {
+        let store = self.handle()?;
+        let (asset, partition) = (asset_key(asset)?, partition_key(partition)?);
+        let versions = py_result(py.detach(|| store.history(&asset, &partition)))?;
+        versions
+            .into_iter()
+            .map(|info| {
+                let dict = meta_dict(py, info.meta)?;
+                dict.set_item("version", info.version)?;
+                Ok(dict)
+            })
+            .collect()
+    }
+
+    /// Version `version` of `(asset, partition)` (a number from
+    /// [`history`](PyStore::history)), or `None` if it is not retained.
+    fn get_version(
+        &self,
+        py: Python<'_>,
+        asset: Vec<String>,
+        partition: Option<String>,
+        version: u64,
+    ) -> PyResult<Option<PyBlob>> {
+        let store = self.handle()?;
+        let (asset, partition) = (asset_key(asset)?, partition_key(partition)?);
+        let blob = py_result(py.detach(|| store.get_version(&asset, &partition, version)))?;
+        Ok(blob.map(PyBlob::new))
     }
 
     /// Whether `(asset, partition)` holds a payload.

@@ -154,3 +154,18 @@ def test_read_only_open_sees_data_and_refuses_writes(store_dir: str) -> None:
         assert reader.get(ASSET, "d").to_bytes() == b"x"
         with pytest.raises(td.ReadOnlyError):
             reader.put(ASSET, "e", b"y")
+
+
+def test_history_lists_retained_versions_newest_first(store_dir: str) -> None:
+    with td.Store(store_dir, keep_versions=3) as store:
+        for n in range(4):
+            store.put(ASSET, "2022-07-23", f"v{n}".encode(), data_version=f"v{n}")
+        history = store.history(ASSET, "2022-07-23")
+        assert [entry["data_version"] for entry in history] == ["v3", "v2", "v1"]
+        assert history[0]["version"] > history[1]["version"] > history[2]["version"]
+        oldest = store.get_version(ASSET, "2022-07-23", history[2]["version"])
+        assert oldest.to_bytes() == b"v1"
+        assert store.get_version(ASSET, "2022-07-23", 10**9) is None
+        assert store.history(ASSET, "1999-01-01") == []
+    with td.Store(store_dir) as store:
+        assert [entry["data_version"] for entry in store.history(ASSET, "2022-07-23")] == ["v3"]
