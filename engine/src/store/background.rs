@@ -1,8 +1,11 @@
 //! The background compaction thread.
 //!
 //! It holds only a weak handle on the store, wakes every interval, and runs
-//! a compaction when the log has grown by a quarter segment since the last
-//! one (or, the first time, when there is a sealed segment at all).
+//! a compaction when the log has grown, since the last one, by a quarter
+//! segment or an eighth of the store, whichever is more (or, the first time,
+//! when there is a sealed segment at all). A compaction starts with a pass
+//! over every key's versions, so on a large store it runs in proportion to
+//! the writes, not to the clock.
 
 use std::sync::{Arc, Condvar, Mutex, PoisonError, Weak};
 use std::thread::{JoinHandle, ThreadId};
@@ -72,7 +75,10 @@ fn run(inner: &Weak<Inner>, stop: &(Mutex<bool>, Condvar), interval: Duration) {
         }
         let appended = inner.segments.appended_bytes();
         let due = match compacted_at {
-            Some(at) => appended.saturating_sub(at) >= inner.segment_capacity / 4,
+            Some(at) => {
+                let store_bytes = inner.segments.disk_bytes().unwrap_or(0);
+                appended.saturating_sub(at) >= (inner.segment_capacity / 4).max(store_bytes / 8)
+            }
             None => inner.segments.all().len() > 1,
         };
         if !due {
