@@ -1,6 +1,7 @@
 //! Staleness, as Dagster's `CachingStaleStatusResolver` defines it, without
 //! its threshold: every upstream partition a partition reads is compared,
-//! however many there are (Dagster stops at 100, `SKIP_PARTITION_DATA_VERSION_DEPENDENCY_THRESHOLD`).
+//! however many there are (Dagster stops at 100,
+//! `SKIP_PARTITION_DATA_VERSION_DEPENDENCY_THRESHOLD`).
 
 use std::collections::HashMap;
 
