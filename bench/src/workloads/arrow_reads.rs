@@ -52,18 +52,8 @@ pub fn run(plan: &Plan, root: &Path) -> Result<Vec<Row>> {
     }
     let system = system_name(IndexKind::Redb);
     let mut rows = Vec::new();
-    let verified = open(
-        dir.path(),
-        IndexKind::Redb,
-        tessera_engine::Durability::Buffered,
-        true,
-    )?;
-    let unverified = open(
-        dir.path(),
-        IndexKind::Redb,
-        tessera_engine::Durability::Buffered,
-        false,
-    )?;
+    let verified = reader(dir.path(), true)?;
+    let unverified = reader(dir.path(), false)?;
     let time = |store: &Store, key: &PartitionKey, read: Read| -> Result<f64> {
         per_read(plan, || {
             let blob = store.get(&asset, key)?.ok_or("partition is missing")?;
@@ -144,6 +134,16 @@ pub fn run(plan: &Plan, root: &Path) -> Result<Vec<Row>> {
         .target("<= 2x the 1 MiB read time", growth <= 2.0),
     );
     Ok(rows)
+}
+
+/// A read-only store over `dir` (several may be open at once), checksums
+/// verified or not.
+fn reader(dir: &Path, verify: bool) -> Result<Store> {
+    Ok(Store::builder(dir)
+        .index(IndexKind::Redb)
+        .verify_checksums(verify)
+        .read_only()
+        .open()?)
 }
 
 /// How a read decodes its blob.
