@@ -276,3 +276,36 @@ fn read_commands_work_while_materialize_runs_and_ctrl_c_stops_it_cleanly() {
         "the rest runs later: {again}"
     );
 }
+
+#[test]
+fn a_damaged_log_is_reported_by_read_commands_and_fails_verify() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = small_store(dir.path());
+    let segment = std::fs::read_dir(store.join("segments"))
+        .expect("segments")
+        .next()
+        .expect("one segment")
+        .expect("entry")
+        .path();
+    let mut bytes = std::fs::read(&segment).expect("read segment");
+    let run_id = b"__tessera__";
+    let at = bytes
+        .windows(run_id.len())
+        .rposition(|w| w == run_id)
+        .expect("a record key in the log");
+    bytes[at + 2] ^= 0xff;
+    std::fs::write(&segment, bytes).expect("damage the log");
+
+    let verify = tessera(&store, &["verify"]);
+    assert_eq!(verify.status.code(), Some(1), "{}", stderr(&verify));
+    let report = String::from_utf8_lossy(&verify.stdout);
+    assert!(report.contains("unreadable log: "), "{report}");
+    assert!(!report.contains("every checksum matches"), "{report}");
+    let assets = tessera(&store, &["assets"]);
+    assert!(assets.status.success());
+    assert!(
+        stderr(&assets).contains("the log cannot be read past byte"),
+        "{}",
+        stderr(&assets)
+    );
+}

@@ -5,7 +5,7 @@ use std::error::Error;
 use std::path::Path;
 use std::sync::Arc;
 
-use tessera_engine::Store;
+use tessera_engine::{CutTail, Store};
 
 use super::app::App;
 use super::args::GlobalArgs;
@@ -61,7 +61,18 @@ impl<'a> Session<'a> {
             )
             .into());
         }
-        Ok(Arc::new(Store::builder(dir).read_only().open()?))
+        let store = Store::builder(dir).read_only().open()?;
+        for damage in unreadable_log(&store) {
+            eprintln!(
+                "warning: {}: the log cannot be read past byte {} ({}); this read-only view \
+                 holds only what comes before (a batch another process is still writing looks \
+                 the same)",
+                damage.path.display(),
+                damage.offset,
+                damage.reason
+            );
+        }
+        Ok(Arc::new(store))
     }
 
     /// Opens an existing store for writing (a repair must not create one).
@@ -105,4 +116,15 @@ fn is_empty_or_missing(dir: &Path) -> Result<bool, Box<dyn Error>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(true),
         Err(e) => Err(format!("{}: {e}", dir.display()).into()),
     }
+}
+
+/// Where a read-only open stopped reading the log before its end: the tail
+/// of the active segment and any damaged sealed segment.
+pub(crate) fn unreadable_log(store: &Store) -> Vec<&CutTail> {
+    let recovery = store.recovery();
+    recovery
+        .cut_tail
+        .iter()
+        .chain(&recovery.damaged_segments)
+        .collect()
 }

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::cli::keys::shown;
 use crate::cli::output::print_json;
-use crate::cli::session::Session;
+use crate::cli::session::{Session, unreadable_log};
 use crate::cli::table::bytes;
 
 /// `tessera verify`.
@@ -29,6 +29,15 @@ impl RunCommand for Verify {
 
 fn verify(store: &Store) -> CommandResult {
     let report = store.verify()?;
+    let unreadable = unreadable_log(store);
+    for damage in &unreadable {
+        outln!(
+            "unreadable log: {} from byte {}: {}",
+            damage.path.display(),
+            damage.offset,
+            damage.reason
+        );
+    }
     outln!(
         "checked {} partitions, {}",
         report.checked,
@@ -61,7 +70,7 @@ fn verify(store: &Store) -> CommandResult {
     for stray in &report.stray_files {
         outln!("stray file (ignored): {}", stray.display());
     }
-    Ok(if report.is_ok() {
+    Ok(if report.is_ok() && unreadable.is_empty() {
         outln!("every checksum matches and the index agrees with the log");
         ExitCode::SUCCESS
     } else {
@@ -71,9 +80,15 @@ fn verify(store: &Store) -> CommandResult {
 
 fn verify_json(store: &Store) -> CommandResult {
     let report = store.verify()?;
+    let unreadable = unreadable_log(store);
     let shown_or_null = |text: Option<String>| text.map_or(serde_json::Value::Null, Into::into);
     print_json(&json!({
-        "ok": report.is_ok(),
+        "ok": report.is_ok() && unreadable.is_empty(),
+        "unreadable_log": unreadable.iter().map(|d| json!({
+            "path": d.path.display().to_string(),
+            "offset": d.offset,
+            "reason": d.reason,
+        })).collect::<Vec<_>>(),
         "checked": report.checked,
         "bytes": report.bytes,
         "damaged": report.damaged.iter().map(|d| d.error.to_string()).collect::<Vec<_>>(),
@@ -88,7 +103,7 @@ fn verify_json(store: &Store) -> CommandResult {
         })).collect::<Vec<_>>(),
         "stray_files": report.stray_files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
     }))?;
-    Ok(if report.is_ok() {
+    Ok(if report.is_ok() && unreadable.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
