@@ -309,3 +309,44 @@ fn a_damaged_log_is_reported_by_read_commands_and_fails_verify() {
         stderr(&assets)
     );
 }
+
+#[test]
+fn an_unreadable_record_is_named_by_partitions_and_show_instead_of_failing_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store_dir = small_store(dir.path());
+    {
+        let store = tessera_engine::Store::open(&store_dir).expect("open");
+        let record = tessera_engine::AssetKey::new([
+            "__tessera__",
+            "materializations",
+            "public",
+            "weather_obs",
+        ])
+        .expect("key");
+        store
+            .put(
+                &record,
+                &tessera_engine::PartitionKey::new("2024-01-01").expect("key"),
+                tessera_engine::Payload::raw(&b"not a record"[..]),
+            )
+            .expect("overwrite the record");
+    }
+    let partitions = stdout(&tessera(&store_dir, &["partitions", "public/weather_obs"]));
+    let day = partitions
+        .lines()
+        .find(|line| line.starts_with("2024-01-01"))
+        .expect("the day is listed");
+    assert!(day.contains("record damaged"), "{partitions}");
+    let show = stdout(&tessera(
+        &store_dir,
+        &["show", "public/weather_obs", "2024-01-01"],
+    ));
+    assert!(
+        show.contains("the materialization record cannot be read"),
+        "{show}"
+    );
+    assert!(
+        show.contains("rows:         100000"),
+        "the value still shows: {show}"
+    );
+}

@@ -45,7 +45,7 @@ fn partitions(store: Arc<Store>, asset: &AssetKey) -> Result<Table, Box<dyn std:
     for partition in store.list_partitions(asset)? {
         let key = partition.as_str();
         let meta = store.meta(asset, &partition)?;
-        let record = records.materialization(asset, key)?;
+        let record = records.materialization(asset, key);
         let rows = meta
             .as_ref()
             .and_then(|m| m.metadata.get(ROW_COUNT))
@@ -58,8 +58,11 @@ fn partitions(store: Arc<Store>, asset: &AssetKey) -> Result<Table, Box<dyn std:
             meta.as_ref()
                 .map_or_else(Cell::none, |m| Cell::bytes(m.len)),
             rows.map_or_else(Cell::none, Cell::count),
-            Cell::text(records.status(asset, key)?.to_string()),
-            record.map_or_else(Cell::none, |r| {
+            Cell::text(match &record {
+                Err(_) => "record damaged".to_owned(),
+                Ok(_) => records.status(asset, key)?.to_string(),
+            }),
+            record.ok().flatten().map_or_else(Cell::none, |r| {
                 let at = r.started_at();
                 Cell::with_value(
                     at.format("%Y-%m-%d %H:%M:%S").to_string(),

@@ -71,7 +71,11 @@ fn show(
     for (name, value) in &meta.metadata {
         outln!("metadata:     {name} = {value}");
     }
-    if let Some(record) = RecordStore::new(store.clone()).materialization(asset, partition)? {
+    let record = RecordStore::new(store.clone()).materialization(asset, partition);
+    if let Err(error) = &record {
+        outln!("run:          the materialization record cannot be read ({error})");
+    }
+    if let Ok(Some(record)) = record {
         outln!(
             "run:          {} ({:.2?})",
             record.run_id,
@@ -159,7 +163,11 @@ fn show_json(
         "data_version": meta.data_version,
         "metadata": meta.metadata,
     });
-    if let Some(record) = RecordStore::new(store.clone()).materialization(asset, partition)? {
+    let record = RecordStore::new(store.clone()).materialization(asset, partition);
+    if let Err(error) = &record {
+        object["materialization_error"] = error.to_string().into();
+    }
+    if let Ok(Some(record)) = record {
         object["materialization"] = json!({
             "run_id": record.run_id,
             "duration_ms": record.duration().as_secs_f64() * 1e3,
