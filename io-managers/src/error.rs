@@ -62,6 +62,19 @@ pub enum Error {
     /// stored as (the manager records the type and its archived layout).
     #[error(transparent)]
     WrongStoredType(Box<StoredTypeMismatch>),
+    /// An input asked for an earlier version or time from a manager that
+    /// keeps only the newest value.
+    #[error(
+        "the {manager} I/O manager keeps no versions: asset {asset} cannot be loaded as of {as_of}"
+    )]
+    VersionsUnsupported {
+        /// The manager's kind.
+        manager: &'static str,
+        /// The upstream asset asked for.
+        asset: AssetKey,
+        /// The version or time asked for.
+        as_of: crate::context::AsOf,
+    },
     /// No manager is registered under this key.
     #[error("no I/O manager or input manager is registered as {0:?}")]
     UnknownManager(String),

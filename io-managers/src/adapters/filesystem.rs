@@ -237,6 +237,7 @@ impl InputManager for FilesystemIoManager {
         context: &InputContext,
         partition: Option<&str>,
     ) -> Result<Option<ArrowPartition>> {
+        crate::context::refuse_as_of("filesystem", context)?;
         let path = self.path_for(context.asset_key(), partition)?;
         let file = match open_existing(&path)? {
             Some(file) => file,

@@ -56,6 +56,7 @@ impl<T: Clone + Send + 'static> InputManager for InMemoryIoManager<T> {
     type Loaded = T;
 
     fn load_partition(&self, context: &InputContext, partition: Option<&str>) -> Result<Option<T>> {
+        crate::context::refuse_as_of("in-memory", context)?;
         let key = (context.asset_key().clone(), partition.map(str::to_owned));
         Ok(self
             .values

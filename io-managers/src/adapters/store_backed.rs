@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use tessera_engine::{AssetKey, Blob, Durability, PartitionKey, Payload, Store, WriteBatch};
 
-use crate::context::{InputContext, OutputContext};
+use crate::context::{AsOf, InputContext, OutputContext};
 use crate::error::Result;
 use crate::manager::{PartitionMap, StoredValue};
 use crate::metadata::{BYTE_SIZE, Metadata};
@@ -46,7 +46,8 @@ impl StoreTarget {
         let payload = annotate(payload, context.output_metadata(), context.data_version());
         let mut batch = self.batch();
         batch.put(context.asset_key(), &partition, payload);
-        Ok(self.store.write(batch)?)
+        self.store.write(batch)?;
+        self.note_stored_version(context, partition.as_str(), &partition)
     }
 
     /// Stores one payload per partition of a range output, in one atomic batch.
@@ -56,6 +57,7 @@ impl StoreTarget {
         payloads: PartitionMap<Payload<'_>>,
     ) -> Result<()> {
         let mut batch = self.batch();
+        let mut written = Vec::with_capacity(payloads.len());
         for (key, payload) in payloads {
             context.add_partition_metadata(&key, BYTE_SIZE, payload.bytes().len())?;
             let payload = annotate(
@@ -63,9 +65,30 @@ impl StoreTarget {
                 context.metadata_for_partition(&key),
                 context.partition_data_version(&key),
             );
-            batch.put(context.asset_key(), &PartitionKey::new(key)?, payload);
+            let partition = PartitionKey::new(key.clone())?;
+            batch.put(context.asset_key(), &partition, payload);
+            written.push((key, partition));
         }
-        Ok(self.store.write(batch)?)
+        self.store.write(batch)?;
+        for (key, partition) in &written {
+            self.note_stored_version(context, Some(key), partition)?;
+        }
+        Ok(())
+    }
+
+    /// Tells `context` which version a write just stored: the partition's
+    /// newest version right after the write (the index lookup reads no
+    /// payload).
+    fn note_stored_version(
+        &self,
+        context: &OutputContext,
+        key: Option<&str>,
+        partition: &PartitionKey,
+    ) -> Result<()> {
+        if let Some(meta) = self.store.meta(context.asset_key(), partition)? {
+            context.record_stored_version(key, meta.version);
+        }
+        Ok(())
     }
 
     /// Whether `(asset, partition)` holds a value whose frame and checksum
@@ -89,7 +112,9 @@ impl StoreTarget {
         }
     }
 
-    /// The stored blob of one partition of the input's upstream asset.
+    /// The stored blob of one partition of the input's upstream asset: the
+    /// newest version, or the one the context's [`AsOf`] selects. The
+    /// version read is noted on the context.
     pub(crate) fn read(
         &self,
         context: &InputContext,
@@ -99,7 +124,31 @@ impl StoreTarget {
             Some(key) => PartitionKey::new(key)?,
             None => PartitionKey::unpartitioned(),
         };
-        Ok(self.store.get(context.asset_key(), &key)?)
+        let asset = context.asset_key();
+        let blob = match context.as_of() {
+            None => self.store.get(asset, &key)?,
+            Some(AsOf::Time(time)) => self.store.get_as_of(asset, &key, time)?,
+            Some(AsOf::Version(version)) => self.read_at_version(asset, &key, version)?,
+        };
+        if let Some(blob) = &blob {
+            let meta = blob.meta();
+            context.record_loaded_version(partition, meta.version, meta.data_version.clone());
+        }
+        Ok(blob)
+    }
+
+    /// The newest retained version of `(asset, key)` numbered at most `version`.
+    fn read_at_version(
+        &self,
+        asset: &AssetKey,
+        key: &PartitionKey,
+        version: u64,
+    ) -> Result<Option<Blob>> {
+        let history = self.store.history(asset, key)?;
+        let Some(chosen) = history.iter().find(|info| info.version <= version) else {
+            return Ok(None);
+        };
+        Ok(self.store.get_version(asset, key, chosen.version)?)
     }
 
     fn batch(&self) -> WriteBatch<'static> {

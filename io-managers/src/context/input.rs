@@ -1,9 +1,10 @@
 //! The context of `load_input`.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use tessera_engine::AssetKey;
 
+use super::as_of::{AsOf, LoadedVersion};
 use super::output::OutputContext;
 use super::scope::{PartitionKeyRange, PartitionScope, keys, partitioned, time_window};
 use crate::error::{Error, Result};
@@ -27,6 +28,8 @@ pub enum LoadMode {
 /// `asset_key` and `asset_partition_keys` are the **upstream** asset and the
 /// upstream keys the downstream partition maps to; `partition_key` is the
 /// run's (downstream) partition.
+///
+/// Clones share the list of [`InputContext::loaded_versions`].
 #[derive(Debug, Clone)]
 pub struct InputContext {
     name: String,
@@ -38,6 +41,8 @@ pub struct InputContext {
     allow_missing_partitions: bool,
     load_mode: LoadMode,
     columns: Option<Vec<String>>,
+    as_of: Option<AsOf>,
+    loaded: Arc<Mutex<Vec<LoadedVersion>>>,
 }
 
 impl InputContext {
@@ -54,6 +59,8 @@ impl InputContext {
                 allow_missing_partitions: false,
                 load_mode: LoadMode::default(),
                 columns: None,
+                as_of: None,
+                loaded: Arc::default(),
             },
         }
     }
@@ -143,6 +150,37 @@ impl InputContext {
     pub fn columns(&self) -> Option<&[String]> {
         self.columns.as_deref()
     }
+
+    /// The earlier version or time to load instead of the newest, if any.
+    pub fn as_of(&self) -> Option<AsOf> {
+        self.as_of
+    }
+
+    /// Notes that a load read stored `version` of `partition` (`None` for an
+    /// unpartitioned asset); versioned managers call it for every partition
+    /// they return, and the executor records the list with the run.
+    pub fn record_loaded_version(
+        &self,
+        partition: Option<&str>,
+        version: u64,
+        data_version: Option<String>,
+    ) {
+        self.loaded_list().push(LoadedVersion {
+            partition: partition.unwrap_or_default().to_owned(),
+            version,
+            data_version,
+        });
+    }
+
+    /// The stored versions loads through this context (or a clone) read, in
+    /// the order they were read; empty for managers without versions.
+    pub fn loaded_versions(&self) -> Vec<LoadedVersion> {
+        self.loaded_list().clone()
+    }
+
+    fn loaded_list(&self) -> std::sync::MutexGuard<'_, Vec<LoadedVersion>> {
+        self.loaded.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 /// Builds an [`InputContext`]; see [`InputContext::builder`].
@@ -226,6 +264,12 @@ impl InputContextBuilder {
         S: Into<String>,
     {
         self.context.columns = Some(columns.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Loads the upstream as of an earlier version or time (see [`AsOf`]).
+    pub fn as_of(mut self, as_of: AsOf) -> Self {
+        self.context.as_of = Some(as_of);
         self
     }
 

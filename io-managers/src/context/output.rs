@@ -33,6 +33,7 @@ pub struct OutputContext {
 struct RecordedMetadata {
     shared: Metadata,
     by_partition: BTreeMap<String, Metadata>,
+    stored_versions: BTreeMap<String, u64>,
 }
 
 fn insert_new(metadata: &mut Metadata, key: String, value: MetadataValue) -> Result<()> {
@@ -179,6 +180,24 @@ impl OutputContext {
             metadata.extend(own.iter().map(|(k, v)| (k.clone(), v.clone())));
         }
         metadata
+    }
+
+    /// Notes that the output of `partition` (`None` for an unpartitioned
+    /// asset) was stored as store version `version`; versioned managers call
+    /// it after each write, and the executor records it with the run.
+    pub fn record_stored_version(&self, partition: Option<&str>, version: u64) {
+        self.recorded()
+            .stored_versions
+            .insert(partition.unwrap_or_default().to_owned(), version);
+    }
+
+    /// The store version the output of `partition` (`None` for an
+    /// unpartitioned asset) was stored as, if its manager keeps versions.
+    pub fn stored_version(&self, partition: Option<&str>) -> Option<u64> {
+        self.recorded()
+            .stored_versions
+            .get(partition.unwrap_or_default())
+            .copied()
     }
 
     /// A context for one partition of this (range) output, with the same

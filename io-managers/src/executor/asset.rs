@@ -6,7 +6,7 @@ use tessera_engine::AssetKey;
 
 use super::compute::{AssetContext, ComputeError, Output};
 use super::inputs::Inputs;
-use crate::context::LoadMode;
+use crate::context::{AsOf, LoadMode};
 use crate::metadata::{Metadata, MetadataValue};
 use crate::partitions::{PartitionMapping, PartitionsDefinition};
 
@@ -40,6 +40,7 @@ pub struct AssetInput {
     pub(crate) load_mode: LoadMode,
     pub(crate) columns: Option<Vec<String>>,
     pub(crate) metadata: Metadata,
+    pub(crate) as_of: Option<AsOf>,
 }
 
 impl AssetInput {
@@ -54,7 +55,17 @@ impl AssetInput {
             load_mode: LoadMode::default(),
             columns: None,
             metadata: Metadata::new(),
+            as_of: None,
         }
+    }
+
+    /// Loads the upstream as of an earlier version or time instead of its
+    /// newest version (see [`AsOf`]); the run's record names the versions
+    /// read.
+    #[must_use]
+    pub fn as_of(mut self, as_of: AsOf) -> Self {
+        self.as_of = Some(as_of);
+        self
     }
 
     /// The partition mapping (Dagster's inference when not set).

@@ -164,6 +164,7 @@ fn execute(
                 data_version_user_provided: user_provided,
                 metadata,
                 inputs: provenance.clone(),
+                stored_version: output_context.stored_version(partition.as_deref()),
             };
             (partition, record)
         })
@@ -226,7 +227,7 @@ fn load_inputs(
             input.name.clone(),
             manager.load_input_erased(loader, &context)?,
         );
-        provenance.push(input_provenance(definitions, upstream, planned)?);
+        provenance.push(input_provenance(definitions, upstream, planned, &context)?);
     }
     Ok((inputs, provenance))
 }
@@ -261,6 +262,9 @@ fn input_context(
     if let Some(columns) = &input.columns {
         builder = builder.columns(columns.clone());
     }
+    if let Some(as_of) = input.as_of {
+        builder = builder.as_of(as_of);
+    }
     for (key, value) in &input.metadata {
         builder = builder.definition_metadata(key.clone(), value.clone());
     }
@@ -268,13 +272,33 @@ fn input_context(
 }
 
 /// The data versions an input read, per partition, however many there are
-/// (Dagster keeps them only below 100 partitions), read with one range scan.
+/// (Dagster keeps them only below 100 partitions), read with one range scan,
+/// and the store versions its loads read.
+///
+/// An input loaded as of an earlier version takes each partition's data
+/// version from the version it read, when that version carries one: the
+/// record then says what the run really saw (and staleness compares the
+/// upstream's current data version against it).
 fn input_provenance(
     definitions: &Definitions,
     upstream: &AssetDefinition,
     planned: &PlannedInput,
+    context: &InputContext,
 ) -> Result<InputProvenance> {
+    let loaded = context.loaded_versions();
+    let pinned = |partition: Option<&str>| {
+        let partition = partition.unwrap_or_default();
+        context.as_of().and_then(|_| {
+            loaded
+                .iter()
+                .find(|read| read.partition == partition)
+                .and_then(|read| read.data_version.clone())
+        })
+    };
     let version_of = |partition: Option<&str>| -> Result<String> {
+        if let Some(version) = pinned(partition) {
+            return Ok(version);
+        }
         Ok(definitions
             .records
             .data_version(&upstream.key, partition)?
@@ -290,7 +314,7 @@ fn input_provenance(
             let versions: Vec<(String, String)> = keys
                 .iter()
                 .map(|key| {
-                    let version = found.remove(key);
+                    let version = pinned(Some(key)).or_else(|| found.remove(key));
                     (
                         key.clone(),
                         version.unwrap_or_else(|| NULL_DATA_VERSION.to_owned()),
@@ -307,6 +331,11 @@ fn input_provenance(
         asset: upstream.key.components().to_vec(),
         partitions,
         data_version,
+        stored_versions: loaded
+            .into_iter()
+            .map(|read| (read.partition, read.version))
+            .collect(),
+        as_of: context.as_of().map(|as_of| as_of.to_string()),
     })
 }
 

@@ -90,6 +90,9 @@ pub trait IoManager: InputManager {
             for (name, metadata) in single.output_metadata() {
                 context.add_partition_metadata(&key, name, metadata)?;
             }
+            if let Some(version) = single.stored_version(Some(&key)) {
+                context.record_stored_version(Some(&key), version);
+            }
         }
         Ok(())
     }

@@ -2,6 +2,7 @@
 //! which versions; kept in the store apart from the values, as Dagster's event
 //! log is kept apart from its I/O managers.
 
+mod legacy;
 mod record;
 mod staleness;
 mod store;

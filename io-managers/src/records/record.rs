@@ -23,6 +23,9 @@ pub struct MaterializationRecord {
     pub metadata: Metadata,
     /// The upstream partitions it read, with their data versions at the time.
     pub inputs: Vec<InputProvenance>,
+    /// The store version its value was written as (`None` when its manager
+    /// keeps no versions, or it stored nothing).
+    pub stored_version: Option<u64>,
 }
 
 impl MaterializationRecord {
@@ -47,6 +50,12 @@ pub struct InputProvenance {
     pub partitions: Vec<(String, String)>,
     /// The input's data version (Dagster's `dagster/input_data_version/<asset>`).
     pub data_version: String,
+    /// `(partition key, store version)` of each partition the load read, in
+    /// the order read (empty when the loading manager keeps no versions).
+    pub stored_versions: Vec<(String, u64)>,
+    /// The earlier version or time the input was loaded as of, as written
+    /// by [`AsOf`](crate::AsOf)'s `Display` (`None`: the newest versions).
+    pub as_of: Option<String>,
 }
 
 /// The last failed materialization attempt of an (asset, partition).

@@ -3,8 +3,9 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use tessera_engine::{AssetKey, PartitionKey, Payload, Store, WriteBatch};
+use tessera_engine::{AssetKey, Blob, PartitionKey, Payload, Store, WriteBatch};
 
+use super::legacy::{CURRENT_LAYOUT, LAYOUT, MaterializationRecordV1};
 use super::record::{FailureRecord, MaterializationRecord, PartitionStatus};
 use crate::error::Result;
 
@@ -34,14 +35,24 @@ impl RecordStore {
         asset: &AssetKey,
         partition: Option<&str>,
     ) -> Result<Option<MaterializationRecord>> {
-        let Some(view) = self.store.get_rkyv::<MaterializationRecord>(
-            &namespaced("materializations", asset)?,
-            &key(partition)?,
-        )?
-        else {
+        let Some(blob) = self.materialization_blob(asset, partition)? else {
             return Ok(None);
         };
-        Ok(Some(view.deserialize()?))
+        if is_current(&blob) {
+            return Ok(Some(blob.rkyv::<MaterializationRecord>()?.deserialize()?));
+        }
+        let old = blob.rkyv::<MaterializationRecordV1>()?.deserialize()?;
+        Ok(Some(old.into()))
+    }
+
+    fn materialization_blob(
+        &self,
+        asset: &AssetKey,
+        partition: Option<&str>,
+    ) -> Result<Option<Blob>> {
+        Ok(self
+            .store
+            .get(&namespaced("materializations", asset)?, &key(partition)?)?)
     }
 
     /// The data version of the latest materialization of `(asset, partition)`,
@@ -54,11 +65,16 @@ impl RecordStore {
         asset: &AssetKey,
         partition: Option<&str>,
     ) -> Result<Option<String>> {
-        let view = self.store.get_rkyv::<MaterializationRecord>(
-            &namespaced("materializations", asset)?,
-            &key(partition)?,
-        )?;
-        Ok(view.map(|record| record.data_version.as_str().to_owned()))
+        let Some(blob) = self.materialization_blob(asset, partition)? else {
+            return Ok(None);
+        };
+        Ok(Some(if is_current(&blob) {
+            let record = blob.rkyv::<MaterializationRecord>()?;
+            record.data_version.as_str().to_owned()
+        } else {
+            let record = blob.rkyv::<MaterializationRecordV1>()?;
+            record.data_version.as_str().to_owned()
+        }))
     }
 
     /// The data versions of those of `partitions` that `asset` has
@@ -149,7 +165,8 @@ impl RecordStore {
         let mut batch = WriteBatch::new();
         for (partition, record) in records {
             let partition = key(partition.as_deref())?;
-            batch.put(&materializations, &partition, Payload::rkyv(record)?);
+            let payload = Payload::rkyv(record)?.with_metadata(LAYOUT, CURRENT_LAYOUT);
+            batch.put(&materializations, &partition, payload);
             if self.store.contains(&failures, &partition)? {
                 batch.delete(&failures, &partition);
             }
@@ -207,6 +224,11 @@ impl RecordStore {
             .store
             .list_partitions(&namespaced("materializations", asset)?)?)
     }
+}
+
+/// Whether a record blob has the current layout (see [`LAYOUT`]).
+fn is_current(blob: &Blob) -> bool {
+    blob.meta().metadata.get(LAYOUT).map(String::as_str) == Some(CURRENT_LAYOUT)
 }
 
 fn namespaced(kind: &str, asset: &AssetKey) -> Result<AssetKey> {
