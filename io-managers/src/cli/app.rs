@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{CommandFactory, FromArgMatches};
-use tessera_engine::Store;
+use tessera_engine::{Retention, Store};
 
 use super::args::Cli;
 use super::commands::{CommandResult, RunCommand};
@@ -23,6 +23,7 @@ pub struct App {
     pub(super) name: &'static str,
     pub(super) definitions: Box<DefinitionsFn>,
     pub(super) default_partitions: PartitionSelection,
+    pub(super) retention: Retention,
 }
 
 impl std::fmt::Debug for App {
@@ -30,6 +31,7 @@ impl std::fmt::Debug for App {
         f.debug_struct("App")
             .field("name", &self.name)
             .field("default_partitions", &self.default_partitions)
+            .field("retention", &self.retention)
             .finish_non_exhaustive()
     }
 }
@@ -45,7 +47,18 @@ impl App {
             name,
             definitions: Box::new(definitions),
             default_partitions: PartitionSelection::All,
+            retention: Retention::default(),
         }
+    }
+
+    /// The versions of every partition the pipeline keeps (default: the
+    /// newest only). Every command opens the store with it (the store does
+    /// not record it), so `history`, `show --version` and `compact` see the
+    /// versions the pipeline keeps; `--keep-last` and `--keep-for` override
+    /// it for one command.
+    pub fn retention(mut self, retention: Retention) -> Self {
+        self.retention = retention;
+        self
     }
 
     /// The partitions `materialize` runs when the command line names none

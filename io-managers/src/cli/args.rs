@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser};
 
 use super::commands::Command;
+use super::retention_args::RetentionArgs;
 
 /// Tessera: an embedded store of partitioned data assets.
 #[derive(Debug, Parser)]
@@ -36,4 +37,7 @@ pub(crate) struct GlobalArgs {
     /// Show more: with `materialize`, the lines each asset's compute logged.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub(crate) verbose: u8,
+    /// The retention the store is opened with.
+    #[command(flatten)]
+    pub(crate) retention: RetentionArgs,
 }

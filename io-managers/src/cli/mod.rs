@@ -1,6 +1,6 @@
 //! The `tessera` command line as a library: a user's own binary, with its own
 //! assets, gets every command (`materialize`, `assets`, `partitions`, `show`,
-//! `export`, `verify`, `repair`, `stats`) by handing its [`Definitions`](crate::executor::Definitions) to
+//! `export`, `history`, `verify`, `repair`, `compact`, `stats`) by handing its [`Definitions`](crate::executor::Definitions) to
 //! [`App`]:
 //!
 //! ```no_run
@@ -49,9 +49,11 @@ mod commands;
 mod interrupt;
 mod keys;
 mod output;
+mod retention_args;
 mod selection;
 mod session;
 mod summary;
 mod table;
+mod version_args;
 
 pub use app::{App, DefinitionsFn};

@@ -5,7 +5,7 @@ use std::error::Error;
 use std::path::Path;
 use std::sync::Arc;
 
-use tessera_engine::{CutTail, Store};
+use tessera_engine::{CutTail, Retention, Store, StoreBuilder};
 
 use super::app::App;
 use super::args::GlobalArgs;
@@ -27,6 +27,11 @@ impl<'a> Session<'a> {
         &self.global.store
     }
 
+    /// The retention every open uses: the pipeline's, under the flags.
+    pub(crate) fn retention(&self) -> Retention {
+        self.global.retention.over(self.app.retention)
+    }
+
     /// Opens the store for writing. A missing or empty directory becomes a
     /// new store; a non-empty directory that is not a store is refused unless
     /// `--create` says to make one there.
@@ -44,13 +49,15 @@ impl<'a> Session<'a> {
         self.create_or_open(dir)
     }
 
-    /// Opens (or makes) a store in `dir`, whatever the directory holds.
+    /// Opens (or makes) a store in `dir`, whatever the directory holds, with
+    /// background compaction on.
     pub(crate) fn create_or_open(&self, dir: &Path) -> Result<Arc<Store>, Box<dyn Error>> {
-        Ok(Arc::new(Store::open(dir)?))
+        Ok(Arc::new(self.builder(dir).open()?))
     }
 
-    /// Opens an existing store read-only: no lock, nothing written, so it
-    /// works on a read-only mount, on a full disk and beside a writer.
+    /// Opens an existing store read-only: no lock, nothing written (no
+    /// compaction either), so it works on a read-only mount, on a full disk
+    /// and beside a writer.
     pub(crate) fn open_read_only(&self) -> Result<Arc<Store>, Box<dyn Error>> {
         let dir = self.store_dir();
         if !is_store(dir) {
@@ -61,7 +68,7 @@ impl<'a> Session<'a> {
             )
             .into());
         }
-        let store = Store::builder(dir).read_only().open()?;
+        let store = self.builder(dir).read_only().open()?;
         for damage in unreadable_log(&store) {
             eprintln!(
                 "warning: {}: the log cannot be read past byte {} ({}); this read-only view \
@@ -87,6 +94,11 @@ impl<'a> Session<'a> {
             .into());
         }
         self.create_or_open(dir)
+    }
+
+    /// Every open's options: the directory and the retention.
+    fn builder(&self, dir: &Path) -> StoreBuilder {
+        Store::builder(dir).retention(self.retention())
     }
 
     /// The pipeline's definitions over `store`.

@@ -18,6 +18,7 @@ use tessera_engine::{ArrowPartition, AssetKey, Store};
 use super::{CommandResult, RunCommand, parse_asset, parse_partition, partition_key};
 use crate::cli::keys::{shown, shown_partition};
 use crate::cli::session::Session;
+use crate::cli::version_args::VersionArgs;
 
 /// `tessera export ASSET PARTITION FILE`.
 #[derive(Debug, Args)]
@@ -28,6 +29,9 @@ pub(crate) struct Export {
     partition: String,
     /// The file to write (`-` for stdout); never a path inside the store.
     file: PathBuf,
+    /// Which version to export.
+    #[command(flatten)]
+    version: VersionArgs,
 }
 
 impl RunCommand for Export {
@@ -41,7 +45,12 @@ impl RunCommand for Export {
             text => Some(parse_partition(text)?),
         };
         let asset = parse_asset(&self.asset)?;
-        let table = read_table(&*session.open_read_only()?, &asset, partition.as_deref())?;
+        let (table, version) = read_table(
+            &*session.open_read_only()?,
+            &asset,
+            partition.as_deref(),
+            &self.version,
+        )?;
         if to_stdout {
             let mut stdout = write_ipc(&table, std::io::stdout().lock())
                 .map_err(|e| format!("write to stdout: {e}"))?;
@@ -50,7 +59,7 @@ impl RunCommand for Export {
         }
         write_file(&table, &self.file)?;
         outln!(
-            "wrote {} rows of {} to {}",
+            "wrote {} rows of {} (version {version}) to {}",
             table.num_rows(),
             shown(&asset),
             self.file.display()
@@ -59,23 +68,27 @@ impl RunCommand for Export {
     }
 }
 
+/// The chosen version of the partition as a table, and its version number.
 fn read_table(
     store: &Store,
     asset: &AssetKey,
     partition: Option<&str>,
-) -> Result<ArrowPartition, Box<dyn std::error::Error>> {
-    Ok(store
-        .get_arrow(asset, &partition_key(partition)?)?
+    version: &VersionArgs,
+) -> Result<(ArrowPartition, u64), Box<dyn std::error::Error>> {
+    let blob = version
+        .read(store, asset, &partition_key(partition)?)?
         .ok_or_else(|| {
             format!(
-                "asset {} has no partition {}",
+                "asset {} has no partition {}{}",
                 shown(asset),
                 partition.map_or_else(
                     || "(unpartitioned)".to_owned(),
                     |p| shown_partition(p).to_string()
-                )
+                ),
+                version.describe()
             )
-        })?)
+        })?;
+    Ok((blob.arrow()?, blob.meta().version))
 }
 
 /// Refuses `file` when it is, or would be created, inside `store`.

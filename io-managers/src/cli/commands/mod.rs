@@ -5,8 +5,10 @@
 //! below (the line's doc comment is the command's `--help` summary).
 
 mod assets;
+mod compact;
 mod completions;
 mod export;
+mod history;
 mod init;
 mod materialize;
 mod partitions;
@@ -66,11 +68,13 @@ subcommands! {
     Show(show::Show),
     /// Write one Arrow partition as an Arrow IPC file that any Arrow tool reads.
     Export(export::Export),
+    /// List the retained versions of one partition, newest first.
+    History(history::History),
     /// Recompute every payload's checksum and check the index against the log.
     Verify(verify::Verify),
     /// Rebuild the index from the segments (the log), reporting what the open repaired.
     Repair(repair::Repair),
-    /// Counts and sizes of the store, user assets apart from internal entries.
+    /// Counts and sizes of the store: user assets, internal entries, live, garbage and reclaimable bytes.
     Stats(stats::Stats),
     /// The missing and stale partitions of an asset (or of every asset) and why, as a table or JSON.
     Stale(stale::Stale),
@@ -78,6 +82,8 @@ subcommands! {
     Completions(completions::Completions),
     /// Delete an asset's values and materialization records (all, or --partitions).
     Wipe(wipe::Wipe),
+    /// Reclaim the space of overwritten, expired and deleted versions now, with a summary.
+    Compact(compact::Compact),
 }
 
 /// Parses an asset key written as on screen (`public/weather_obs`, `a\/b`).

@@ -13,6 +13,7 @@ use crate::cli::keys::{shown, shown_components, shown_partition};
 use crate::cli::output::print_json;
 use crate::cli::session::Session;
 use crate::cli::table::{batch_rows, bytes, print_table};
+use crate::cli::version_args::VersionArgs;
 use crate::records::RecordStore;
 
 /// `tessera show ASSET [PARTITION]`.
@@ -25,6 +26,9 @@ pub(crate) struct Show {
     /// Rows to print.
     #[arg(long, default_value_t = 5)]
     rows: usize,
+    /// Which version to show.
+    #[command(flatten)]
+    version: VersionArgs,
 }
 
 impl RunCommand for Show {
@@ -36,6 +40,7 @@ impl RunCommand for Show {
                 &parse_asset(&self.asset)?,
                 partition.as_deref(),
                 self.rows,
+                &self.version,
             );
         }
         show(
@@ -43,6 +48,7 @@ impl RunCommand for Show {
             &parse_asset(&self.asset)?,
             partition.as_deref(),
             self.rows,
+            &self.version,
         )
     }
 }
@@ -52,11 +58,13 @@ fn show(
     asset: &AssetKey,
     partition: Option<&str>,
     limit: usize,
+    version: &VersionArgs,
 ) -> CommandResult {
-    let blob = stored_blob(&store, asset, partition)?;
+    let blob = stored_blob(&store, asset, partition, version)?;
     let meta = blob.meta();
     outln!("asset:        {}", shown(asset));
     outln!("partition:    {}", partition_label(partition));
+    outln!("version:      {}", meta.version);
     outln!("codec:        {:?}", meta.codec);
     outln!("bytes:        {} ({})", meta.len, bytes(meta.len));
     outln!("crc32:        {:08x}", meta.checksum.0);
@@ -75,6 +83,8 @@ fn show(
     if let Err(error) = &record {
         outln!("run:          the materialization record cannot be read ({error})");
     }
+    let wrote_this = |stored: Option<u64>| stored.is_none_or(|v| v == meta.version);
+    let record = record.map(|r| r.filter(|r| !version.is_pinned() || wrote_this(r.stored_version)));
     if let Ok(Some(record)) = record {
         outln!(
             "run:          {} ({:.2?})",
@@ -84,9 +94,15 @@ fn show(
         outln!("code version: {}", record.code_version);
         for input in &record.inputs {
             outln!(
-                "read:         {} ({} partitions)",
+                "read:         {} ({} partitions{}{})",
                 shown_components(&input.asset),
-                input.partitions.len()
+                input.partitions.len(),
+                read_versions(&input.stored_versions),
+                input
+                    .as_of
+                    .as_ref()
+                    .map(|as_of| format!(", as of {as_of}"))
+                    .unwrap_or_default()
             );
         }
     }
@@ -132,14 +148,16 @@ fn stored_blob(
     store: &Store,
     asset: &AssetKey,
     partition: Option<&str>,
+    version: &VersionArgs,
 ) -> Result<Blob, Box<dyn std::error::Error>> {
-    Ok(store
-        .get(asset, &partition_key(partition)?)?
+    Ok(version
+        .read(store, asset, &partition_key(partition)?)?
         .ok_or_else(|| {
             format!(
-                "asset {} has no partition {}",
+                "asset {} has no partition {}{}",
                 shown(asset),
-                partition_label(partition)
+                partition_label(partition),
+                version.describe()
             )
         })?)
 }
@@ -150,12 +168,14 @@ fn show_json(
     asset: &AssetKey,
     partition: Option<&str>,
     limit: usize,
+    version: &VersionArgs,
 ) -> CommandResult {
-    let blob = stored_blob(&store, asset, partition)?;
+    let blob = stored_blob(&store, asset, partition, version)?;
     let meta = blob.meta();
     let mut object = json!({
         "asset": asset.components(),
         "partition": partition,
+        "version": meta.version,
         "codec": format!("{:?}", meta.codec),
         "bytes": meta.len,
         "crc32": format!("{:08x}", meta.checksum.0),
@@ -175,7 +195,10 @@ fn show_json(
             "inputs": record.inputs.iter().map(|input| json!({
                 "asset": input.asset,
                 "partitions": input.partitions.len(),
+                "stored_versions": input.stored_versions,
+                "as_of": input.as_of,
             })).collect::<Vec<_>>(),
+            "stored_version": record.stored_version,
         });
     }
     if meta.codec == Codec::ArrowIpc {
@@ -196,4 +219,14 @@ fn show_json(
     }
     print_json(&object)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `, version 12` or `, versions 3..40` for the store versions an input read.
+fn read_versions(versions: &[(String, u64)]) -> String {
+    let numbers = versions.iter().map(|(_, version)| *version);
+    match (numbers.clone().min(), numbers.max()) {
+        (Some(low), Some(high)) if low == high => format!(", version {low}"),
+        (Some(low), Some(high)) => format!(", versions {low}..{high}"),
+        _ => String::new(),
+    }
 }

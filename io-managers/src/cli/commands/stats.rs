@@ -41,10 +41,19 @@ impl RunCommand for Stats {
                 Cell::bytes(counts.bytes),
             ]);
         }
-        let mut space = Table::new(&["live", "garbage", "segments", "segment files"]);
+        let mut space = Table::new(&[
+            "live",
+            "garbage",
+            "reclaimable",
+            "old versions",
+            "segments",
+            "segment files",
+        ]);
         space.push(vec![
             Cell::bytes(stats.live_bytes),
             Cell::bytes(stats.garbage_bytes),
+            Cell::bytes(stats.reclaimable_bytes),
+            Cell::count(stats.old_versions),
             Cell::count(stats.segments),
             Cell::bytes(stats.segment_bytes),
         ]);
@@ -54,6 +63,8 @@ impl RunCommand for Stats {
                 "internal": {"assets": internal.assets, "partitions": internal.partitions, "payload_bytes": internal.bytes},
                 "live_bytes": stats.live_bytes,
                 "garbage_bytes": stats.garbage_bytes,
+                "reclaimable_bytes": stats.reclaimable_bytes,
+                "old_versions": stats.old_versions,
                 "segments": stats.segments,
                 "segment_bytes": stats.segment_bytes,
             }))?;
