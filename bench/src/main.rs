@@ -33,7 +33,7 @@ use crate::plan::Plan;
 use crate::report::{Row, chart, json, table};
 
 /// The workloads `--only` can name, in the order they run.
-const WORKLOADS: [&str; 10] = [
+const WORKLOADS: [&str; 11] = [
     "io",
     "arrow",
     "costs",
@@ -44,6 +44,7 @@ const WORKLOADS: [&str; 10] = [
     "partitions",
     "staleness",
     "executor",
+    "compaction",
 ];
 
 /// Command-line options.
@@ -66,8 +67,8 @@ struct Args {
     #[arg(long, default_value_os_t = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv"))]
     dagster_venv: PathBuf,
     /// Runs only these workloads (comma-separated: io, arrow, costs, scale,
-    /// concurrency, recovery, memory, partitions, staleness, executor); the files written get an
-    /// `-only-<names>` suffix.
+    /// concurrency, recovery, memory, partitions, staleness, executor,
+    /// compaction); the files written get an `-only-<names>` suffix.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Where stores are created (a fresh temporary directory inside it).
@@ -139,6 +140,9 @@ fn main() -> Result<()> {
     }
     if wanted("executor") {
         rows.extend(workloads::executor::run(&plan, root.path())?);
+    }
+    if wanted("compaction") {
+        rows.extend(workloads::compaction::run(&plan, root.path())?);
     }
     rows.append(&mut targets);
     let leaders = workloads::recovery::leaders(&rows);
