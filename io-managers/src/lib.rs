@@ -56,9 +56,7 @@ pub use adapters::{
     ArrowColumnInputManager, ArrowIoManager, BytesIoManager, FilesystemIoManager,
     InMemoryIoManager, RkyvIoManager, RkyvViewInputManager, StoreTarget,
 };
-pub use context::{
-    AsOf, InputContext, LoadMode, LoadedVersion, OutputContext, PartitionKeyRange,
-};
+pub use context::{AsOf, InputContext, LoadMode, LoadedVersion, OutputContext, PartitionKeyRange};
 pub use error::{Error, Result, StoredTypeMismatch};
 pub use manager::{
     AnyValue, ErasedInput, InputManager, InputValue, IoManager, IoManagers, LoadedInput,

@@ -14,7 +14,7 @@ use crate::cli::output::print_json;
 use crate::cli::session::Session;
 use crate::cli::table::{batch_rows, bytes, print_table};
 use crate::cli::version_args::VersionArgs;
-use crate::records::RecordStore;
+use crate::records::{MaterializationRecord, RecordStore};
 
 /// `tessera show ASSET [PARTITION]`.
 #[derive(Debug, Args)]
@@ -83,8 +83,10 @@ fn show(
     if let Err(error) = &record {
         outln!("run:          the materialization record cannot be read ({error})");
     }
-    let wrote_this = |stored: Option<u64>| stored.is_none_or(|v| v == meta.version);
-    let record = record.map(|r| r.filter(|r| !version.is_pinned() || wrote_this(r.stored_version)));
+    // An earlier version's run is not the latest record's: shown only when
+    // the record names this version as the one it wrote.
+    let wrote_this = |r: &MaterializationRecord| r.stored_version == Some(meta.version);
+    let record = record.map(|r| r.filter(|r| !version.is_pinned() || wrote_this(r)));
     if let Ok(Some(record)) = record {
         outln!(
             "run:          {} ({:.2?})",
