@@ -168,16 +168,17 @@ fn history_lists_the_retained_versions_and_show_and_export_read_an_old_one() {
     assert!(bad_age.contains("the unit must be"), "{bad_age}");
 }
 
-/// The value of `stats`' column `name`.
-fn stat(stats: &str, name: &str) -> String {
-    let mut lines = stats.lines();
-    let header = lines.next().expect("a header");
-    let values = lines.nth(1).expect("a row");
-    let start = header.find(name).expect("the column");
-    let end = header[start + name.len()..]
-        .find(|c: char| !c.is_whitespace())
-        .map_or(values.len(), |gap| start + name.len() + gap);
-    values[start..end.min(values.len())].trim().to_owned()
+/// `tessera --json stats` under the retention flags `keep`.
+fn stats(store: &Path, keep: &[&str]) -> serde_json::Value {
+    let mut args = keep.to_vec();
+    args.extend(["--json", "stats"]);
+    serde_json::from_str(&stdout(&tessera(store, &args))).expect("stats as JSON")
+}
+
+fn number(stats: &serde_json::Value, field: &str) -> u64 {
+    stats[field]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{field} in {stats}"))
 }
 
 /// A store of 4 partitions of 64 KiB, each written 40 times, in 1 MiB
@@ -200,35 +201,21 @@ fn overwritten_store(dir: &Path) {
     store.close().expect("close");
 }
 
-/// A size as the CLI prints it (`641.9 KiB`) in bytes.
-fn bytes(shown: &str) -> f64 {
-    let (number, unit) = shown.split_once(' ').expect("a number and a unit");
-    let scale = match unit {
-        "B" => 1.0,
-        "KiB" => 1024.0,
-        "MiB" => 1024.0 * 1024.0,
-        "GiB" => 1024.0 * 1024.0 * 1024.0,
-        other => panic!("unit {other:?}"),
-    };
-    number.parse::<f64>().expect("a number") * scale
-}
-
 #[test]
 fn compact_reclaims_the_overwritten_versions_that_stats_reports() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("store");
     overwritten_store(&store);
-    let kept = stdout(&tessera(&store, &["--keep-last", "3", "stats"]));
+    let kept = stats(&store, &["--keep-last", "3"]);
     assert_eq!(
-        stat(&kept, "old versions"),
-        "8",
+        number(&kept, "old_versions"),
+        8,
         "2 older versions x 4: {kept}"
     );
-    let before = stdout(&tessera(&store, &["stats"]));
-    assert_eq!(stat(&before, "old versions"), "0", "{before}");
-    assert_eq!(stat(&before, "partitions"), "4", "{before}");
-    assert_ne!(stat(&before, "reclaimable"), "0 B", "{before}");
-    let segments_before: u64 = stat(&before, "segments").parse().expect("a count");
+    let before = stats(&store, &[]);
+    assert_eq!(number(&before, "old_versions"), 0, "{before}");
+    assert_eq!(before["user"]["partitions"], 4, "{before}");
+    assert!(number(&before, "reclaimable_bytes") > 0, "{before}");
     let kept_before = stdout(&tessera(
         &store,
         &["--keep-last", "3", "history", "raw/blobs", "a"],
@@ -240,17 +227,16 @@ fn compact_reclaims_the_overwritten_versions_that_stats_reports() {
         assert!(compact.contains(line), "{compact}");
     }
     assert!(!compact.contains("reclaimed:       0 B"), "{compact}");
-    let after = stdout(&tessera(&store, &["stats"]));
-    let segments_after: u64 = stat(&after, "segments").parse().expect("a count");
-    assert!(segments_after < segments_before, "{before}\n{after}");
+    let after = stats(&store, &[]);
     assert!(
-        bytes(&stat(&after, "segment files")) * 4.0 < bytes(&stat(&before, "segment files")),
-        "the overwritten versions' space is gone: {before}\n{after}"
-    );
-    assert!(
-        bytes(&stat(&after, "garbage")) < bytes(&stat(&before, "garbage")),
+        number(&after, "segments") < number(&before, "segments"),
         "{before}\n{after}"
     );
+    assert!(
+        number(&after, "segment_bytes") * 4 < number(&before, "segment_bytes"),
+        "the overwritten versions' space is gone: {before}\n{after}"
+    );
+    assert!(number(&after, "garbage_bytes") < number(&before, "garbage_bytes"));
     let history = stdout(&tessera(
         &store,
         &["--keep-last", "3", "history", "raw/blobs", "a"],
@@ -259,6 +245,20 @@ fn compact_reclaims_the_overwritten_versions_that_stats_reports() {
         versions(&history).len() < 3,
         "compaction under the default retention dropped the old versions of the segments it reclaimed: {history}"
     );
+    let again: serde_json::Value =
+        serde_json::from_str(&stdout(&tessera(&store, &["--json", "compact"])))
+            .expect("compact as JSON");
+    assert_eq!(
+        again["segments_reclaimed"], 0,
+        "nothing left to reclaim: {again}"
+    );
+    let listed: serde_json::Value = serde_json::from_str(&stdout(&tessera(
+        &store,
+        &["--json", "history", "raw/blobs", "a"],
+    )))
+    .expect("history as JSON");
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
+    assert_eq!(listed[0]["bytes"], 64 << 10, "{listed}");
     let verify = stdout(&tessera(&store, &["verify"]));
     assert!(verify.contains("every checksum matches"), "{verify}");
 }

@@ -4,9 +4,11 @@ use std::process::ExitCode;
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
 use tessera_engine::{CompactionProgress, CompactionReport, Store};
 
 use super::{CommandResult, RunCommand};
+use crate::cli::output::print_json;
 use crate::cli::session::Session;
 use crate::cli::table::bytes;
 
@@ -21,9 +23,12 @@ pub(crate) struct Compact {
 impl RunCommand for Compact {
     fn run(self, session: &Session<'_>) -> CommandResult {
         let store = session.open_existing()?;
-        let bar = progress_bar(self.quiet)?;
+        let bar = progress_bar(self.quiet || session.global.json)?;
         let report = store.compact_with_progress(&mut |progress| show(&bar, progress))?;
         bar.finish_and_clear();
+        if session.global.json {
+            return summary_json(&store, &report);
+        }
         summary(&store, &report)
     }
 }
@@ -44,6 +49,27 @@ fn show(bar: &ProgressBar, progress: CompactionProgress) {
     bar.set_length(progress.segments_total);
     bar.set_position(progress.segments_done);
     bar.set_message(format!("{} copied", bytes(progress.moved_bytes)));
+}
+
+/// `compact --json`: the report and the space after it as one object.
+fn summary_json(store: &Store, report: &CompactionReport) -> CommandResult {
+    let after = store.stats()?;
+    print_json(&json!({
+        "segments_reclaimed": report.segments_reclaimed,
+        "bytes_before": report.bytes_before,
+        "bytes_after": report.bytes_after,
+        "reclaimed_bytes": report.reclaimed_bytes(),
+        "moved_versions": report.moved_versions,
+        "moved_bytes": report.moved_bytes,
+        "dropped_versions": report.dropped_versions,
+        "carried_deletes": report.carried_deletes,
+        "duration_ms": report.duration.as_secs_f64() * 1e3,
+        "live_bytes": after.live_bytes,
+        "garbage_bytes": after.garbage_bytes,
+        "reclaimable_bytes": after.reclaimable_bytes,
+        "segments": after.segments,
+    }))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn summary(store: &Store, report: &CompactionReport) -> CommandResult {

@@ -79,14 +79,10 @@ fn show(
     for (name, value) in &meta.metadata {
         outln!("metadata:     {name} = {value}");
     }
-    let record = RecordStore::new(store.clone()).materialization(asset, partition);
+    let record = run_record(&store, asset, partition, meta.version, version);
     if let Err(error) = &record {
         outln!("run:          the materialization record cannot be read ({error})");
     }
-    // An earlier version's run is not the latest record's: shown only when
-    // the record names this version as the one it wrote.
-    let wrote_this = |r: &MaterializationRecord| r.stored_version == Some(meta.version);
-    let record = record.map(|r| r.filter(|r| !version.is_pinned() || wrote_this(r)));
     if let Ok(Some(record)) = record {
         outln!(
             "run:          {} ({:.2?})",
@@ -185,7 +181,7 @@ fn show_json(
         "data_version": meta.data_version,
         "metadata": meta.metadata,
     });
-    let record = RecordStore::new(store.clone()).materialization(asset, partition);
+    let record = run_record(&store, asset, partition, meta.version, version);
     if let Err(error) = &record {
         object["materialization_error"] = error.to_string().into();
     }
@@ -221,6 +217,20 @@ fn show_json(
     }
     print_json(&object)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The materialization record of the run that wrote `shown` (a version of
+/// `(asset, partition)`): the latest record, unless an earlier version was
+/// asked for and the record does not name it as the one it wrote.
+fn run_record(
+    store: &Arc<Store>,
+    asset: &AssetKey,
+    partition: Option<&str>,
+    shown: u64,
+    version: &VersionArgs,
+) -> crate::Result<Option<MaterializationRecord>> {
+    let record = RecordStore::new(store.clone()).materialization(asset, partition)?;
+    Ok(record.filter(|r| !version.is_pinned() || r.stored_version == Some(shown)))
 }
 
 /// `, version 12` or `, versions 3..40` for the store versions an input read.
