@@ -31,11 +31,15 @@ impl RedbIndex {
     pub(crate) fn open(store_dir: &Path) -> Result<Self> {
         let dir = store_dir.join("index");
         std::fs::create_dir_all(&dir).map_err(|e| Error::io("create directory", &dir, e))?;
-        let db = Database::create(dir.join("index.redb")).map_err(index_error)?;
+        let path = dir.join("index.redb");
+        let existed = path.is_file();
+        let db = Database::create(&path).map_err(index_error)?;
         let index = Self { db };
-        index.commit(&[], Durability::Immediate)?;
-        crate::fsutil::sync_dir(&dir)?;
-        crate::fsutil::sync_dir(store_dir)?;
+        if !existed {
+            index.commit(&[], Durability::Immediate)?;
+            crate::fsutil::sync_dir(&dir)?;
+            crate::fsutil::sync_dir(store_dir)?;
+        }
         Ok(index)
     }
 

@@ -55,9 +55,19 @@ struct Active {
     capacity: u64,
 }
 
+/// Where appends resume in the last segment, once the first one comes.
+#[derive(Clone, Copy)]
+struct Resume {
+    segment: u64,
+    head: u64,
+}
+
 #[derive(Default)]
 struct Writer {
     active: Option<Active>,
+    /// The last segment, to take appends again at the first append (so an
+    /// open that writes nothing syncs and resizes nothing).
+    resume: Option<Resume>,
     next_id: u64,
     next_seq: u64,
     /// The last frame of the last batch appended.
@@ -204,9 +214,15 @@ impl SegmentSet {
         segments.values().cloned().collect()
     }
 
-    /// The id of the segment taking appends, if one is open.
+    /// The segment appends go to: the active one, or the last one waiting to
+    /// take appends again. Compaction never reclaims it.
     pub(crate) fn active_id(&self) -> Option<u64> {
-        lock(&self.writer).active.as_ref().map(|a| a.segment.id())
+        let writer = lock(&self.writer);
+        writer
+            .active
+            .as_ref()
+            .map(|a| a.segment.id())
+            .or(writer.resume.map(|r| r.segment))
     }
 
     /// Bytes appended since the store was opened.
@@ -260,8 +276,25 @@ impl SegmentSet {
         if end.damaged || last.id() + 1 != writer.next_id || end.committed_end >= self.capacity {
             return Ok(());
         }
+        writer.resume = Some(Resume {
+            segment: last.id(),
+            head: end.committed_end,
+        });
+        Ok(())
+    }
+
+    /// Reopens the segment appends resume in, if one waits: its torn or
+    /// uncommitted tail is cut, it is extended to its capacity and synced.
+    /// A segment compaction reclaimed meanwhile is not reopened.
+    fn reopen_resumed(&self, writer: &mut Writer) -> Result<()> {
+        let Some(resume) = writer.resume.take() else {
+            return Ok(());
+        };
+        let Some(last) = self.get(resume.segment) else {
+            return Ok(());
+        };
         let (segment, file) = last
-            .reopen_for_appends(&*self.io, end.committed_end, self.capacity)
+            .reopen_for_appends(&*self.io, resume.head, self.capacity)
             .map_err(|e| self.poison_if_sync(e))?;
         let segment = Arc::new(segment);
         self.segments
@@ -271,7 +304,7 @@ impl SegmentSet {
         writer.active = Some(Active {
             segment,
             file: Arc::new(file),
-            head: end.committed_end,
+            head: resume.head,
             capacity: self.capacity,
         });
         Ok(())
@@ -294,6 +327,7 @@ impl SegmentSet {
     /// overwrite.
     pub(crate) fn append_batch(&self, changes: &[ChangeFrame<'_>]) -> Result<AppendedBatch> {
         let mut writer = lock(&self.writer);
+        self.reopen_resumed(&mut writer)?;
         let previous = writer.last_frame;
         let start = writer.active.as_ref().map(|a| (a.segment.id(), a.head));
         let mut appender = Appender {

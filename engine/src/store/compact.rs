@@ -164,10 +164,13 @@ struct Walk {
 
 impl Store {
     /// Reclaims every sealed segment whose garbage passes the threshold (or
-    /// that is small) now; see the module docs of `compact` for the steps.
+    /// that is small) now: its retained versions are copied to the head of
+    /// the log, the index is checkpointed off it, then it is retired (its
+    /// file goes when the last `Blob` into it is dropped).
     ///
     /// # Errors
-    /// [`Error::ReadOnly`], [`Error::Poisoned`], I/O and index errors. A
+    /// [`Error::ReadOnly`](crate::Error::ReadOnly),
+    /// [`Error::Poisoned`](crate::Error::Poisoned), I/O and index errors. A
     /// segment whose live data fails its checks is left in place (and
     /// reported by [`Store::verify`]).
     pub fn compact(&self) -> Result<CompactionReport> {
