@@ -7,7 +7,7 @@
 //!
 //! 1. Its retained versions are copied, payload crc checked, to the head of
 //!    the log as *moved puts* (a moved put keeps its version number), in
-//!    batches like any other write, and synced. Its deletes are copied as
+//!    batches like any other write (not synced one by one: step 3 syncs). Its deletes are copied as
 //!    *carried deletes* while an older segment still exists, so that a
 //!    rebuild from the segments never brings deleted versions back.
 //! 2. The moves are published: a moved version counts only if it still
@@ -315,7 +315,7 @@ impl Store {
         Ok(true)
     }
 
-    /// Appends, syncs and publishes one batch of moved versions and carried
+    /// Appends and publishes one batch of moved versions and carried
     /// deletes. `Ok(false)` if a version failed its checks (the segment then
     /// stays).
     fn move_batch(
@@ -369,24 +369,26 @@ impl Store {
             });
         }
         let appended = inner.segments.append_batch(&frames)?;
-        let synced = inner.sync_segments();
-        if synced.is_ok() {
-            let changes = versions
-                .iter()
-                .zip(&appended.frames)
-                .map(|(version, &(seq, location))| {
-                    let record = Record {
-                        location,
-                        ..version.record.clone()
-                    };
-                    let change = VersionChange::Put {
-                        version: record.seq,
-                        record: record.encode(),
-                        moved: true,
-                    };
-                    (version.key.clone(), seq, change)
-                })
-                .collect();
+        // No sync here: until the checkpoint before retirement (which syncs
+        // the segments first) the index still points into the old segment,
+        // so a crash that loses these copies loses nothing.
+        let changes = versions
+            .iter()
+            .zip(&appended.frames)
+            .map(|(version, &(seq, location))| {
+                let record = Record {
+                    location,
+                    ..version.record.clone()
+                };
+                let change = VersionChange::Put {
+                    version: record.seq,
+                    record: record.encode(),
+                    moved: true,
+                };
+                (version.key.clone(), seq, change)
+            })
+            .collect();
+        {
             let _checkpoints = inner.lock_checkpoint();
             let index = inner
                 .index
@@ -397,7 +399,6 @@ impl Store {
             });
         }
         inner.segments.finish(appended.first_seq);
-        synced?;
         report.moved_versions += versions.len() as u64;
         report.moved_bytes += versions.iter().map(|v| v.record.meta.len).sum::<u64>();
         report.carried_deletes += deletes.len() as u64;
