@@ -1,26 +1,7 @@
 //! The `tessera` binary, run as a user runs it.
 
-use std::path::Path;
-use std::process::{Command, Output};
-
-fn tessera(store: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tessera"))
-        .arg("--store")
-        .arg(store)
-        .args(args)
-        .output()
-        .expect("run the tessera binary")
-}
-
-fn stdout(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "exit {:?}: {}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
+mod support;
+use support::{stdout, tessera};
 
 #[test]
 fn materialize_then_read_every_partition_back_with_the_cli() {
@@ -145,6 +126,68 @@ fn errors_print_one_line_and_exit_non_zero() {
         ],
     );
     assert_eq!(bad_range.status.code(), Some(2));
+}
+
+#[test]
+fn errors_speak_in_the_users_terms_not_the_parsers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("store");
+    stdout(&tessera(
+        &store,
+        &["materialize", "--to", "2024-01-01", "--quiet"],
+    ));
+    let cases: [(&[&str], &str); 6] = [
+        (
+            &["materialize", "--to", "2024-01"],
+            "it ends before the format does",
+        ),
+        (
+            &["materialize", "--from", "2024-13-01"],
+            "a field is out of range",
+        ),
+        (&["materialize", "--to", "2024-02-30"], "no such date"),
+        (
+            &["materialize", "--partitions", "2024-01-01..2024-01"],
+            "look like \"2024-01-31\"",
+        ),
+        (
+            &[
+                "show",
+                "public/weather_obs",
+                "2024-01-01",
+                "--version",
+                "abc",
+            ],
+            "is not a version number",
+        ),
+        (
+            &[
+                "wipe",
+                "public/weather_obs",
+                "--partitions",
+                "2024-01-05..2024-01-01",
+            ],
+            "the first partition comes after the last",
+        ),
+    ];
+    for (args, expected) in cases {
+        let output = tessera(&store, args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let message = String::from_utf8_lossy(&output.stderr);
+        assert!(message.contains(expected), "{args:?}: {message}");
+        for internal in [
+            "premature end of input",
+            "invalid digit",
+            "input is out of range",
+        ] {
+            assert!(!message.contains(internal), "{args:?}: {message}");
+        }
+    }
+    let listed = stdout(&tessera(&store, &["partitions", "public/weather_obs"]));
+    assert!(
+        listed.contains("2024-01-01"),
+        "a refused wipe wipes nothing: {listed}"
+    );
 }
 
 #[test]

@@ -3,29 +3,12 @@
 //! computes logged, `stats` keeping internal entries apart, and shell
 //! completions, all through the built binary.
 
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
-fn tessera(store: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tessera"))
-        .arg("--store")
-        .arg(store)
-        .args(args)
-        .output()
-        .expect("run the tessera binary")
-}
-
-fn stdout(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "exit {:?}: {}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
+mod support;
+use support::{stdout, tessera};
 
 fn json(output: &Output) -> Value {
     serde_json::from_str(&stdout(output)).expect("one JSON value")

@@ -3,26 +3,9 @@
 //! not listed.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn tessera(store: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tessera"))
-        .arg("--store")
-        .arg(store)
-        .args(args)
-        .output()
-        .expect("run the tessera binary")
-}
-
-fn stdout(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "exit {:?}: {}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
+mod support;
+use support::{stdout, tessera};
 
 fn materialized_store(dir: &Path) -> std::path::PathBuf {
     let store = dir.join("store");

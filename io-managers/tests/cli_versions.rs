@@ -3,31 +3,9 @@
 //! `stats` and `compact`, with the retention given by `--keep-last`.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn tessera(store: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tessera"))
-        .arg("--store")
-        .arg(store)
-        .args(args)
-        .output()
-        .expect("run the tessera binary")
-}
-
-fn stdout(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "exit {:?}: {}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn failure(output: &Output) -> String {
-    assert_eq!(output.status.code(), Some(2), "{output:?}");
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
+mod support;
+use support::{failure, stdout, tessera};
 
 const DAY: &str = "2024-01-01";
 const ASSET: &str = "public/weather_obs";

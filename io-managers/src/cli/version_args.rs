@@ -10,7 +10,7 @@ use tessera_engine::{AssetKey, Blob, PartitionKey, Store};
 #[derive(Debug, Args)]
 pub(crate) struct VersionArgs {
     /// Read version N (a number `history` lists) instead of the newest.
-    #[arg(long, value_name = "N", conflicts_with = "as_of")]
+    #[arg(long, value_name = "N", conflicts_with = "as_of", value_parser = parse_version)]
     version: Option<u64>,
     /// Read the version that was newest at TIME (RFC 3339, or
     /// `YYYY-MM-DD HH:MM:SS` in UTC).
@@ -46,6 +46,13 @@ impl VersionArgs {
             (None, None) => String::new(),
         }
     }
+}
+
+/// Parses a version number as `history` lists it.
+fn parse_version(text: &str) -> Result<u64, String> {
+    text.parse().map_err(|_| {
+        format!("{text:?} is not a version number (a whole number that `history` lists)")
+    })
 }
 
 /// Parses a time: RFC 3339, or a UTC `YYYY-MM-DD HH:MM:SS` (or with a `T`).

@@ -34,6 +34,15 @@ impl RunCommand for Wipe {
             Some(text) => parse_partitions(text)?,
             None => PartitionSelection::All,
         };
+        if let PartitionSelection::Range(first, last) = &selection
+            && first.as_str() > last.as_str()
+        {
+            return Err(format!(
+                "--partitions {first}..{last}: the first partition comes after the last \
+                 (a range is FIRST..LAST in key order)"
+            )
+            .into());
+        }
         let store = session.open_existing()?;
         let records = RecordStore::new(store.clone());
         let known = known_partitions(&store, &records, &asset)?;

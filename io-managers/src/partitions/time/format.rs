@@ -57,25 +57,38 @@ fn is_second_occurrence(tz: Tz, naive: NaiveDateTime, tick: DateTime<Utc>) -> bo
 /// definition checks that). A trailing `±HHMM` picks the occurrence of a
 /// repeated local time; without it the first occurrence is meant.
 pub(crate) fn parse_key(tz: Tz, fmt: &str, key: &str) -> Result<DateTime<Utc>, String> {
-    if let Ok(parsed) = parse_fields(fmt, key) {
-        return instant(tz, &parsed);
-    }
+    let whole = match parse_fields(fmt, key) {
+        Ok(parsed) => return instant(tz, &parsed),
+        Err(error) => error,
+    };
     let split = key
         .len()
         .checked_sub(SUFFIX_LEN)
         .filter(|i| key.is_char_boundary(*i));
-    let Some((head, suffix)) = split.map(|i| key.split_at(i)) else {
-        return Err(format!("it does not match {fmt:?}"));
-    };
-    let mut parsed = parse_fields(fmt, head).map_err(|e| e.to_string())?;
-    let mut offset = Parsed::new();
-    parse(&mut offset, suffix, StrftimeItems::new("%z")).map_err(|e| e.to_string())?;
-    if let Some(seconds) = offset.offset() {
-        parsed
-            .set_offset(i64::from(seconds))
-            .map_err(|e| e.to_string())?;
+    let with_suffix = split.map(|i| key.split_at(i)).and_then(|(head, suffix)| {
+        let mut parsed = parse_fields(fmt, head).ok()?;
+        let mut offset = Parsed::new();
+        parse(&mut offset, suffix, StrftimeItems::new("%z")).ok()?;
+        parsed.set_offset(i64::from(offset.offset()?)).ok()?;
+        Some(parsed)
+    });
+    match with_suffix {
+        Some(parsed) => instant(tz, &parsed),
+        None => Err(mismatch(whole, fmt)),
     }
-    instant(tz, &parsed)
+}
+
+/// Why a text does not parse by `fmt`, in a user's words (chrono's own
+/// wording, such as "premature end of input", names parser internals), with
+/// an example of a text that does.
+fn mismatch(error: chrono::format::ParseError, fmt: &str) -> String {
+    let what = describe(error);
+    let mut example = String::new();
+    let sample = Utc.with_ymd_and_hms(2024, 1, 31, 23, 59, 0).single();
+    match sample.map(|t| write!(example, "{}", t.format(fmt))) {
+        Some(Ok(())) => format!("{what} (keys of this format look like {example:?})"),
+        _ => what.to_owned(),
+    }
 }
 
 /// A `start`, `end` or exclusion date: parsed by `fmt` (fields the format
@@ -112,13 +125,26 @@ enum BareWeek {
     FirstDay,
 }
 
+/// A parse error in a user's words.
+fn describe(error: chrono::format::ParseError) -> &'static str {
+    use chrono::format::ParseErrorKind;
+    match error.kind() {
+        ParseErrorKind::OutOfRange => "a field is out of range (no such date or time)",
+        ParseErrorKind::Impossible => "no date has these fields",
+        ParseErrorKind::NotEnough => "it lacks fields the format needs",
+        ParseErrorKind::TooShort => "it ends before the format does",
+        ParseErrorKind::TooLong => "it has characters after the format's end",
+        _ => "it does not have the format's shape",
+    }
+}
+
 /// The local time of `parsed`. Fields the format does not have default as
 /// in `strptime` (which Dagster parses keys with): the year 1900, January,
 /// the 1st, midnight, and AM for a 12-hour clock without `%p`. A date given
 /// by day of year (`%j`) or by week and weekday keeps it; a week without a
 /// weekday is read as `bare_week` says.
 fn naive(parsed: &Parsed, bare_week: BareWeek) -> Result<NaiveDateTime, String> {
-    let text = |e: chrono::format::ParseError| e.to_string();
+    let text = |e: chrono::format::ParseError| describe(e).to_owned();
     let bare = has_week(parsed) && parsed.weekday().is_none();
     let mut p = if bare && bare_week == BareWeek::Ignored {
         without_week(parsed).map_err(text)?

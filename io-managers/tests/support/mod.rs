@@ -1,0 +1,39 @@
+//! What the CLI tests share: running the built `tessera` binary on a store
+//! and reading its output. Each test file uses part of it.
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// Runs `tessera --store STORE ARGS…` and waits for it.
+pub fn tessera(store: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .arg("--store")
+        .arg(store)
+        .args(args)
+        .output()
+        .expect("run the tessera binary")
+}
+
+/// The standard output of a run that must have succeeded.
+pub fn stdout(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "exit {:?}: {}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The standard error of a run, whatever its status.
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// The standard error of a run that must have failed with status 2 (a
+/// command's error).
+pub fn failure(output: &Output) -> String {
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    stderr(output)
+}
