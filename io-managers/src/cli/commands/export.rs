@@ -126,7 +126,8 @@ fn resolved(file: &Path) -> Result<PathBuf, String> {
 }
 
 /// Writes the table to a temporary file beside `file`, syncs it and renames
-/// it over `file`; on any failure the temporary file is removed.
+/// it over `file`; on any failure the temporary file is removed and the error
+/// names `file`.
 fn write_file(table: &ArrowPartition, file: &Path) -> Result<(), String> {
     let name = file
         .file_name()
@@ -135,26 +136,30 @@ fn write_file(table: &ArrowPartition, file: &Path) -> Result<(), String> {
     temp_name.push(name);
     temp_name.push(format!(".{}.tmp", std::process::id()));
     let temp = file.with_file_name(temp_name);
-    let written = File::create(&temp)
-        .map_err(|e| format!("create {}: {e}", temp.display()))
-        .and_then(|output| {
-            let output = write_ipc(table, BufWriter::new(output))
-                .map_err(|e| format!("write {}: {e}", temp.display()))?;
-            let output = output
-                .into_inner()
-                .map_err(|e| format!("write {}: {e}", temp.display()))?;
-            output
-                .sync_all()
-                .map_err(|e| format!("sync {}: {e}", temp.display()))
-        })
-        .and_then(|()| {
-            std::fs::rename(&temp, file)
-                .map_err(|e| format!("rename {} to {}: {e}", temp.display(), file.display()))
-        });
-    if written.is_err() {
+    let written = write_synced(table, &temp).and_then(|()| {
+        std::fs::rename(&temp, file).map_err(|e| format!("renaming the temporary file: {e}"))
+    });
+    written.map_err(|reason| {
         let _ = std::fs::remove_file(&temp);
-    }
-    written
+        format!(
+            "cannot export to {}: {reason} (nothing was written there)",
+            file.display()
+        )
+    })
+}
+
+/// Writes the table to `temp` and syncs it; the error says which step failed.
+fn write_synced(table: &ArrowPartition, temp: &Path) -> Result<(), String> {
+    let output = File::create(temp).map_err(|e| format!("creating {}: {e}", temp.display()))?;
+    let writing = |e: std::io::Error| format!("writing {}: {e}", temp.display());
+    let output = write_ipc(table, BufWriter::new(output)).map_err(|e| match e {
+        arrow_schema::ArrowError::IoError(_, io) => writing(io),
+        other => format!("encoding the table: {other}"),
+    })?;
+    let output = output.into_inner().map_err(|e| writing(e.into_error()))?;
+    output
+        .sync_all()
+        .map_err(|e| format!("syncing {}: {e}", temp.display()))
 }
 
 /// Writes `table` as an Arrow IPC file to `output`; returns the writer.
