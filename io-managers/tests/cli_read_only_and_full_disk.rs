@@ -18,7 +18,7 @@ const ASSET: &str = "public/weather_obs";
 const DAY: &str = "2024-01-01";
 
 /// Runs the binary with these arguments, on the test's store.
-type RunCommand = dyn Fn(&[&str]) -> Output;
+type RunCommand<'a> = dyn Fn(&[&str]) -> Output + 'a;
 
 /// Unmounts a tmpfs on drop.
 struct Tmpfs(PathBuf);
@@ -52,7 +52,7 @@ fn materialize_two_days(dir: &Path) -> PathBuf {
 }
 
 /// Every read command, each of which must succeed and print what it read.
-fn check_read_commands(run: &RunCommand, what: &str) {
+fn check_read_commands(run: &RunCommand<'_>, what: &str) {
     let assets = stdout(&run(&["assets"]));
     assert!(assets.contains(ASSET), "{what}: assets: {assets}");
     let partitions = stdout(&run(&["partitions", ASSET]));
@@ -167,7 +167,7 @@ fn read_commands_when_files_cannot_grow(force_file_size_limit: bool) {
     let store = materialize_two_days(dir.path());
     let target = dir.path().join("day.arrow");
     let target_arg = target.to_str().expect("utf-8").to_owned();
-    let run: Box<RunCommand> = if mount.is_some() {
+    let run: Box<RunCommand<'_>> = if mount.is_some() {
         println!("mode: a tmpfs filled to its last byte (ENOSPC)");
         fill(dir.path());
         Box::new(|args: &[&str]| tessera(&store, args))
