@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 mod support;
-use support::{stderr, stdout, tessera};
+use support::{snapshot, stderr, stdout, tessera};
 
 const ASSET: &str = "public/weather_obs";
 const DAY: &str = "2024-01-01";
@@ -76,25 +76,6 @@ fn check_read_commands(run: &RunCommand<'_>, what: &str) {
     assert!(!arrow.is_empty(), "{what}: export to stdout wrote nothing");
 }
 
-/// Every file under `dir` with its length.
-fn files(dir: &Path) -> Vec<(PathBuf, u64)> {
-    let mut found = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(at) = pending.pop() {
-        for entry in std::fs::read_dir(&at).expect("read dir") {
-            let entry = entry.expect("entry");
-            let meta = entry.metadata().expect("metadata");
-            if meta.is_dir() {
-                pending.push(entry.path());
-            } else {
-                found.push((entry.path(), meta.len()));
-            }
-        }
-    }
-    found.sort();
-    found
-}
-
 fn set_read_only(dir: &Path, read_only: bool) {
     let mode = if read_only { "a-w" } else { "u+w" };
     let status = Command::new("chmod")
@@ -110,7 +91,7 @@ fn read_commands_work_on_a_read_only_store() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mount = mount_tmpfs(dir.path(), "64m");
     let store = materialize_two_days(dir.path());
-    let before = files(&store);
+    let before = snapshot(&store);
     if mount.is_some() {
         println!("mode: tmpfs remounted read-only (EROFS)");
         let status = Command::new("mount")
@@ -140,7 +121,7 @@ fn read_commands_work_on_a_read_only_store() {
     let target_arg = target.to_str().expect("utf-8");
     stdout(&tessera(&store, &["export", ASSET, DAY, target_arg]));
     assert!(std::fs::metadata(&target).expect("exported").len() > 0);
-    assert_eq!(files(&store), before, "the read commands wrote nothing");
+    assert_eq!(snapshot(&store), before, "the read commands wrote nothing");
     if mount.is_none() {
         set_read_only(&store, false);
     }
@@ -175,7 +156,7 @@ fn read_commands_when_files_cannot_grow(force_file_size_limit: bool) {
         println!("mode: ulimit -f 0 on the binary (EFBIG)");
         Box::new(|args: &[&str]| without_file_growth(&store, args))
     };
-    let before = files(dir.path());
+    let before = snapshot(dir.path());
     check_read_commands(&*run, "full disk");
     let failed = run(&["export", ASSET, DAY, &target_arg]);
     assert_eq!(failed.status.code(), Some(2), "{}", stderr(&failed));
@@ -185,7 +166,11 @@ fn read_commands_when_files_cannot_grow(force_file_size_limit: bool) {
         "names the path: {message}"
     );
     assert!(!message.contains("panicked"), "{message}");
-    assert_eq!(files(dir.path()), before, "no file or partial file is left");
+    assert_eq!(
+        snapshot(dir.path()),
+        before,
+        "no file or partial file is left"
+    );
 }
 
 /// Fills the file system holding `dir` until a write fails with `ENOSPC`.

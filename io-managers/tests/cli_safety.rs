@@ -4,14 +4,13 @@
 //! other files into a store; `--threads` is bounded; Ctrl-C stops a run
 //! cleanly (summary printed, store intact, exit 130).
 
-use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 mod support;
-use support::{stderr, stdout, tessera};
+use support::{snapshot, stderr, stdout, tessera};
 
 /// A store with two days of the example pipeline.
 fn small_store(dir: &Path) -> PathBuf {
@@ -21,24 +20,6 @@ fn small_store(dir: &Path) -> PathBuf {
         &["materialize", "--to", "2024-01-02", "--quiet"],
     ));
     store
-}
-
-/// Every file under `dir` with its length and modification time.
-fn snapshot(dir: &Path) -> BTreeMap<PathBuf, (u64, SystemTime)> {
-    let mut files = BTreeMap::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(at) = pending.pop() {
-        for entry in std::fs::read_dir(&at).expect("read dir") {
-            let entry = entry.expect("entry");
-            let meta = entry.metadata().expect("metadata");
-            if meta.is_dir() {
-                pending.push(entry.path());
-            } else {
-                files.insert(entry.path(), (meta.len(), meta.modified().expect("mtime")));
-            }
-        }
-    }
-    files
 }
 
 #[test]

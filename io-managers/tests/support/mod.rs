@@ -2,8 +2,10 @@
 //! and reading its output. Each test file uses part of it.
 #![allow(dead_code)]
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::SystemTime;
 
 /// Runs `tessera --store STORE ARGS…` and waits for it.
 pub fn tessera(store: &Path, args: &[&str]) -> Output {
@@ -36,4 +38,22 @@ pub fn stderr(output: &Output) -> String {
 pub fn failure(output: &Output) -> String {
     assert_eq!(output.status.code(), Some(2), "{output:?}");
     stderr(output)
+}
+
+/// Every file under `dir` with its length and modification time.
+pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, (u64, SystemTime)> {
+    let mut files = BTreeMap::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(at) = pending.pop() {
+        for entry in std::fs::read_dir(&at).expect("read dir") {
+            let entry = entry.expect("entry");
+            let meta = entry.metadata().expect("metadata");
+            if meta.is_dir() {
+                pending.push(entry.path());
+            } else {
+                files.insert(entry.path(), (meta.len(), meta.modified().expect("mtime")));
+            }
+        }
+    }
+    files
 }
