@@ -74,6 +74,6 @@ pub use segment::QuarantinedSegment;
 pub use store::{
     BrokenOrdering, CompactionOptions, CompactionProgress, CompactionReport, CutTail,
     DEFAULT_CHECKPOINT_EVERY, DEFAULT_SEGMENT_CAPACITY, DamagedPartition, IndexMismatch,
-    IndexRebuild, MAX_KEY_LEN, MAX_METADATA_LEN, MAX_PAYLOAD_LEN, RecoveryReport, Store,
+    IndexRebuild, MAX_KEY_LEN, MAX_METADATA_LEN, MAX_PAYLOAD_LEN, RecoveryReport, Refresh, Store,
     StoreBuilder, StoreStats, VerifyReport, VersionInfo,
 };

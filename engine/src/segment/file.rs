@@ -39,7 +39,10 @@ pub(crate) const SEGMENT_HEADER_LEN: u64 = 64;
 pub(crate) struct Segment {
     id: u64,
     path: PathBuf,
-    map: Mmap,
+    map: Arc<Mmap>,
+    /// How many bytes from the start are read through this handle: the whole
+    /// mapping, or less (see [`Segment::readable_to`]).
+    readable: u64,
     file: Arc<SegmentFile>,
 }
 
@@ -218,7 +221,8 @@ impl Segment {
         let segment = Self {
             id: self.id,
             path: path.clone(),
-            map,
+            readable: map.len() as u64,
+            map: Arc::new(map),
             file: Arc::clone(&self.file),
         };
         Ok((segment, file))
@@ -232,7 +236,8 @@ impl Segment {
         Self {
             id,
             path,
-            map,
+            readable: map.len() as u64,
+            map: Arc::new(map),
             file,
         }
     }
@@ -246,6 +251,41 @@ impl Segment {
         Ok(Self {
             id: self.id,
             path: self.path.clone(),
+            readable: map.len() as u64,
+            map: Arc::new(map),
+            file: Arc::clone(&self.file),
+        })
+    }
+
+    /// A handle on this segment that reads only its first `end` bytes: a
+    /// read-only store's view of a segment another process may still append
+    /// to, or cut back to its last committed batch when it seals it (pages
+    /// of a mapping past the end of its file fault with `SIGBUS`). `end` must
+    /// be where a committed batch ends, which no writer ever cuts. The mapping
+    /// is shared when it covers `end`; otherwise the file is mapped again at
+    /// its current length.
+    pub(crate) fn readable_to(&self, end: u64) -> Result<Self> {
+        let map = if end <= self.map.len() as u64 {
+            Arc::clone(&self.map)
+        } else {
+            let file =
+                File::open(&self.path).map_err(|e| Error::io("open segment", &self.path, e))?;
+            let len = file_len(&file, &self.path)?;
+            if len < end {
+                return Err(Error::io(
+                    "map segment",
+                    &self.path,
+                    std::io::Error::other(format!(
+                        "the file is {len} bytes long, shorter than its committed frames ({end})"
+                    )),
+                ));
+            }
+            Arc::new(map(&file, &self.path, len)?)
+        };
+        Ok(Self {
+            id: self.id,
+            path: self.path.clone(),
+            readable: end,
             map,
             file: Arc::clone(&self.file),
         })
@@ -271,23 +311,32 @@ impl Segment {
         &self.path
     }
 
-    /// Length of the mapping (the file's length when it was mapped).
+    /// How many bytes of the segment this handle reads: the length of the
+    /// mapping (the file's length when it was mapped), or less for a handle
+    /// from [`Segment::readable_to`].
     pub(crate) fn mapped_len(&self) -> u64 {
-        self.map.len() as u64
+        self.readable
     }
 
-    /// The mapped bytes at `offset..offset + len`, if they lie inside the mapping.
+    /// The readable mapped bytes (never past [`Segment::mapped_len`]).
+    fn readable_bytes(&self) -> &[u8] {
+        let readable = usize::try_from(self.readable).unwrap_or(usize::MAX);
+        self.map.get(..readable).unwrap_or(&self.map[..])
+    }
+
+    /// The mapped bytes at `offset..offset + len`, if they lie inside the
+    /// readable part of the mapping.
     pub(crate) fn bytes(&self, offset: u64, len: u64) -> Option<&[u8]> {
         let start = usize::try_from(offset).ok()?;
         let end = start.checked_add(usize::try_from(len).ok()?)?;
-        self.map.get(start..end)
+        self.readable_bytes().get(start..end)
     }
 
-    /// The mapped bytes from `offset` to the end of the mapping.
+    /// The mapped bytes from `offset` to the end of the readable part.
     pub(crate) fn tail(&self, offset: u64) -> &[u8] {
         usize::try_from(offset)
             .ok()
-            .and_then(|start| self.map.get(start..))
+            .and_then(|start| self.readable_bytes().get(start..))
             .unwrap_or_default()
     }
 

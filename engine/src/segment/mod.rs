@@ -9,6 +9,6 @@
 mod file;
 mod set;
 
-pub(crate) use file::{SEGMENT_HEADER_LEN, Segment};
+pub(crate) use file::{OpenFailure, SEGMENT_HEADER_LEN, Segment};
 pub use set::QuarantinedSegment;
-pub(crate) use set::{AppendedBatch, ChangeFrame, SegmentSet};
+pub(crate) use set::{AppendedBatch, ChangeFrame, SegmentSet, segment_files};

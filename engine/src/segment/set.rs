@@ -102,6 +102,23 @@ fn parse_segment_name(name: &str) -> Option<u64> {
         .flatten()
 }
 
+/// The segment files in `dir`, by id: neither segments being created nor
+/// other files.
+pub(crate) fn segment_files(dir: &Path) -> Result<BTreeMap<u64, PathBuf>> {
+    let mut files = BTreeMap::new();
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io("list segments", dir, e))?;
+    for entry in entries {
+        let path = entry
+            .map_err(|e| Error::io("list segments", dir, e))?
+            .path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if let Some(id) = parse_segment_name(name) {
+            files.insert(id, path);
+        }
+    }
+    Ok(files)
+}
+
 /// What a directory listing found.
 #[derive(Default)]
 struct Listing {
@@ -212,6 +229,24 @@ impl SegmentSet {
     pub(crate) fn all(&self) -> Vec<Arc<Segment>> {
         let segments = self.segments.read().unwrap_or_else(PoisonError::into_inner);
         segments.values().cloned().collect()
+    }
+
+    /// Puts `segment` in the set in place of the handle with its id (a
+    /// read-only store's newer view of a segment); blobs keep the old one.
+    pub(crate) fn install(&self, segment: Arc<Segment>) {
+        self.segments
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(segment.id(), segment);
+    }
+
+    /// Drops every segment whose id `keep` refuses from the set, without
+    /// retiring it: a read-only store's segments belong to the writer.
+    pub(crate) fn keep_only(&self, keep: &dyn Fn(u64) -> bool) {
+        self.segments
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|&id, _| keep(id));
     }
 
     /// The segment appends go to: the active one, or the last one waiting to

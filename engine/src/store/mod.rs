@@ -9,6 +9,7 @@ mod open;
 mod overlay;
 mod read;
 mod recovery;
+mod refresh;
 mod space;
 mod stats;
 #[cfg(test)]
@@ -28,6 +29,7 @@ pub use builder::{
 };
 pub use compact::{CompactionOptions, CompactionProgress, CompactionReport};
 pub use recovery::{CutTail, IndexRebuild, RecoveryReport};
+pub use refresh::Refresh;
 pub use stats::StoreStats;
 pub use verify::{DamagedPartition, IndexMismatch, VerifyReport};
 pub use versions::VersionInfo;
@@ -84,6 +86,8 @@ struct Inner {
     /// Held while a compaction runs: one at a time.
     compaction_running: Mutex<()>,
     background: Background,
+    /// How far a read-only store has read the log (see [`Store::refresh`]).
+    position: Mutex<refresh::LogPosition>,
     _lock: Option<DirLock>,
 }
 

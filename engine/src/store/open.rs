@@ -7,6 +7,7 @@
 //! disagrees with its record, or whose record disagrees with the log, is
 //! rebuilt from the segments.
 
+use std::collections::BTreeSet;
 use std::ops::Bound;
 use std::path::Path;
 use std::sync::atomic::AtomicUsize;
@@ -17,6 +18,7 @@ use super::builder::StoreBuilder;
 use super::checkpoint::{Rebuild, rebuild};
 use super::overlay::{Overlay, VersionChange};
 use super::recovery::{CutTail, IndexRebuild, RecoveryReport};
+use super::refresh::read_all;
 use super::view::index_versions;
 use super::{Inner, Store};
 use crate::durability::GroupCommit;
@@ -80,6 +82,7 @@ pub(super) fn open(builder: StoreBuilder) -> Result<Store> {
         compaction: builder.compaction,
         compaction_running: Mutex::new(()),
         background: Background::default(),
+        position: Mutex::default(),
         _lock: Some(lock),
     };
     if let Err(error) = inner.maybe_checkpoint() {
@@ -108,14 +111,17 @@ fn open_read_only(builder: StoreBuilder) -> Result<Store> {
         builder.segment_capacity,
         false,
     )?;
-    let overlay = Overlay::default();
-    let all = segments.all();
-    let scan = replay_into(&all, &overlay, None, None)?;
-    segments.resume(&scan, 0, false)?;
+    let mut seen: BTreeSet<u64> = segments.all().iter().map(|s| s.id()).collect();
+    seen.extend(segments.quarantined().iter().map(|q| q.id));
+    let read = read_all(segments.all(), seen)?;
+    if let Some(last) = read.segments.last() {
+        segments.install(Arc::clone(last));
+    }
+    segments.resume(&read.scan, 0, false)?;
     let recovered = Recovered {
         index: Box::new(EmptyIndex),
         checkpoint: Checkpoint::default(),
-        scan,
+        scan: read.scan,
         rebuilt: None,
     };
     let recovery = report(&recovered, &segments);
@@ -124,7 +130,7 @@ fn open_read_only(builder: StoreBuilder) -> Result<Store> {
         io: builder.io,
         index_kind,
         index: RwLock::new(recovered.index),
-        overlay,
+        overlay: read.overlay,
         segments,
         poison,
         durability: builder.durability,
@@ -142,6 +148,7 @@ fn open_read_only(builder: StoreBuilder) -> Result<Store> {
         compaction: builder.compaction,
         compaction_running: Mutex::new(()),
         background: Background::default(),
+        position: Mutex::new(read.position),
         _lock: None,
     };
     Ok(Store {
@@ -281,7 +288,7 @@ fn check_digest(
 /// `index`, a moved version counts only where it still exists (see
 /// [`Overlay::publish_moves`]); replaying the whole log (`None`), every
 /// change counts, as in a rebuild.
-fn replay_into(
+pub(super) fn replay_into(
     segments: &[Arc<Segment>],
     overlay: &Overlay,
     index: Option<&dyn IndexBackend>,

@@ -193,6 +193,16 @@ impl Overlay {
         }
     }
 
+    /// Replaces every entry with `other`'s (a read-only store's view rebuilt
+    /// from the log).
+    pub(crate) fn replace_with(&self, other: Overlay) {
+        let fresh = other
+            .entries
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
+        *self.entries.write().unwrap_or_else(PoisonError::into_inner) = fresh;
+    }
+
     /// How many keys have changes.
     pub(crate) fn len(&self) -> usize {
         self.entries
