@@ -108,7 +108,7 @@ impl PartitionSystem for Tessera {
     }
 
     fn write(&mut self, partition: &str, value: &Value) -> Result<()> {
-        let partition = PartitionKey::new(partition)?;
+        let partition = PartitionKey::try_from(partition)?;
         let payload = match value {
             Value::Raw(bytes) => Payload::raw(&bytes[..]),
             Value::Rkyv(columns) => Payload::rkyv(columns)?,
@@ -140,7 +140,7 @@ impl PartitionSystem for Tessera {
     }
 
     fn read(&mut self, partition: &str, format: Format) -> Result<usize> {
-        let partition = PartitionKey::new(partition)?;
+        let partition = PartitionKey::try_from(partition)?;
         let store = self.store()?;
         let missing = || format!("partition {partition} is missing");
         Ok(match format {

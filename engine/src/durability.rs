@@ -4,6 +4,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use crate::error::Result;
 use crate::index::panic_message;
@@ -23,18 +24,26 @@ pub enum Durability {
     Buffered,
 }
 
+/// The longest a leader waits for announced writers to join its sync.
+const GATHER_WAIT: Duration = Duration::from_micros(100);
+
 #[derive(Default)]
 struct State {
     requested: u64,
     durable: u64,
     syncing: bool,
+    /// Announced writers still writing (not yet waiting for a sync).
+    writing: u64,
 }
 
 /// Shares one sync among every caller that arrives while it is pending.
 ///
 /// A caller takes a ticket after its write is complete; a leader syncs for every
 /// ticket issued before it started, so no caller returns before a sync that
-/// began after its write. A failed or panicking sync poisons the store: the
+/// began after its write. A writer may announce itself before it writes
+/// ([`GroupCommit::announce`]): a leader then waits, at most
+/// [`GATHER_WAIT`], for the announced writers to take their tickets, so that
+/// concurrent writers share one sync instead of alternating between two. A failed or panicking sync poisons the store: the
 /// leader gets its error, every waiting and later caller an I/O error of the
 /// same kind, and no sync is tried again.
 #[derive(Default)]
@@ -48,6 +57,13 @@ impl GroupCommit {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Announces a writer that will call [`Announced::commit`] once its
+    /// write is complete (dropping the announcement withdraws it).
+    pub(crate) fn announce(&self) -> Announced<'_> {
+        self.lock().writing += 1;
+        Announced { group: self }
+    }
+
     /// Returns once a `sync` that started after this call has succeeded.
     pub(crate) fn commit(
         &self,
@@ -58,6 +74,19 @@ impl GroupCommit {
         let mut state = self.lock();
         state.requested += 1;
         let ticket = state.requested;
+        self.wait_or_lead(state, ticket, poison, what, &sync)
+    }
+
+    /// Waits while a sync runs, leads the next one when none does, until
+    /// `ticket` is durable.
+    fn wait_or_lead<'a>(
+        &'a self,
+        mut state: MutexGuard<'a, State>,
+        ticket: u64,
+        poison: &Poison,
+        what: &Path,
+        sync: &dyn Fn() -> Result<()>,
+    ) -> Result<()> {
         loop {
             if let Some(failure) = poison.failure() {
                 return Err(failure.to_io_error());
@@ -73,9 +102,10 @@ impl GroupCommit {
                 continue;
             }
             state.syncing = true;
+            state = self.gather(state);
             let target = state.requested;
             drop(state);
-            let outcome = catch_unwind(AssertUnwindSafe(&sync)).unwrap_or_else(|panic| {
+            let outcome = catch_unwind(AssertUnwindSafe(sync)).unwrap_or_else(|panic| {
                 Err(poison.other_failed(
                     "sync",
                     what,
@@ -90,6 +120,57 @@ impl GroupCommit {
             self.done.notify_all();
             outcome?;
         }
+    }
+
+    /// Lets the announced writers take their tickets before a sync starts:
+    /// waits until none is still writing, or [`GATHER_WAIT`] has passed.
+    fn gather<'a>(&'a self, mut state: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
+        let deadline = Instant::now() + GATHER_WAIT;
+        while state.writing > 0 {
+            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                break;
+            };
+            state = self
+                .done
+                .wait_timeout(state, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        state
+    }
+}
+
+/// A writer announced to a [`GroupCommit`]: a leader about to sync waits for
+/// it (briefly) to take its ticket.
+pub(crate) struct Announced<'a> {
+    group: &'a GroupCommit,
+}
+
+impl Announced<'_> {
+    /// Takes this writer's ticket and returns once a `sync` that started
+    /// after this call has succeeded (as [`GroupCommit::commit`]).
+    pub(crate) fn commit(
+        self,
+        poison: &Poison,
+        what: &Path,
+        sync: impl Fn() -> Result<()>,
+    ) -> Result<()> {
+        let group = self.group;
+        std::mem::forget(self);
+        let mut state = group.lock();
+        state.writing -= 1;
+        state.requested += 1;
+        let ticket = state.requested;
+        group.done.notify_all();
+        group.wait_or_lead(state, ticket, poison, what, &sync)
+    }
+}
+
+impl Drop for Announced<'_> {
+    /// Withdraws the announcement (the write failed before its commit).
+    fn drop(&mut self) {
+        self.group.lock().writing -= 1;
+        self.group.done.notify_all();
     }
 }
 
@@ -130,6 +211,61 @@ mod tests {
             total < 400,
             "{total} syncs for 400 commits: none was shared"
         );
+    }
+
+    #[test]
+    fn announced_writers_each_see_a_sync_that_began_after_their_write() {
+        let group = Arc::new(GroupCommit::default());
+        let syncs = Arc::new(AtomicU64::new(0));
+        let written = Arc::new(AtomicU64::new(0));
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let (group, syncs, written) =
+                    (Arc::clone(&group), Arc::clone(&syncs), Arc::clone(&written));
+                std::thread::spawn(move || {
+                    for _ in 0..50 {
+                        let announced = group.announce();
+                        let mine = written.fetch_add(1, Ordering::SeqCst) + 1;
+                        announced
+                            .commit(&Poison::default(), Path::new("test"), || {
+                                let seen = written.load(Ordering::SeqCst);
+                                std::thread::sleep(std::time::Duration::from_micros(100));
+                                syncs.fetch_max(seen, Ordering::SeqCst);
+                                Ok(())
+                            })
+                            .expect("sync");
+                        assert!(
+                            syncs.load(Ordering::SeqCst) >= mine,
+                            "returned before a sync saw its write"
+                        );
+                    }
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().expect("thread");
+        }
+    }
+
+    #[test]
+    fn a_withdrawn_or_stalled_announcement_never_blocks_a_commit() {
+        let group = GroupCommit::default();
+        drop(group.announce());
+        let stalled = group.announce();
+        let syncs = AtomicU64::new(0);
+        for _ in 0..3 {
+            group
+                .commit(&Poison::default(), Path::new("test"), || {
+                    syncs.fetch_add(1, Ordering::SeqCst);
+                    Ok(())
+                })
+                .expect("sync");
+        }
+        assert_eq!(syncs.load(Ordering::SeqCst), 3);
+        stalled
+            .commit(&Poison::default(), Path::new("test"), || Ok(()))
+            .expect("the stalled writer commits too");
+        assert_eq!(group.lock().writing, 0);
     }
 
     fn waiters_of(

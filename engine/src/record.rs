@@ -19,6 +19,8 @@ use crate::codec::Codec;
 
 const RECORD_VERSION: u8 = 2;
 const NO_DATA_VERSION: u32 = u32::MAX;
+/// The bytes of a record before its described fields.
+const FIXED_LEN: usize = 2 + 8 + 8 + 8 + 8 + 4;
 
 /// A payload's CRC-32 (crc32fast, IEEE polynomial).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -151,20 +153,44 @@ impl Record {
 
     pub(crate) fn encode(&self) -> Vec<u8> {
         let meta = &self.meta;
-        let mut out = Vec::with_capacity(64);
-        out.push(RECORD_VERSION);
-        out.push(meta.codec.tag());
-        out.extend_from_slice(&self.seq.to_le_bytes());
-        out.extend_from_slice(&self.location.segment.to_le_bytes());
-        out.extend_from_slice(&self.location.frame_offset.to_le_bytes());
-        out.extend_from_slice(&meta.len.to_le_bytes());
-        out.extend_from_slice(&meta.checksum.0.to_le_bytes());
         let described = Described {
             created_at: meta.created_at,
             data_version: meta.data_version.clone(),
             metadata: meta.metadata.clone(),
         };
-        described.encode_into(&mut out);
+        let fixed = (self.seq, self.location, meta.codec, meta.len, meta.checksum);
+        Self::encode_fixed_and(fixed, 16, |out| described.encode_into(out))
+    }
+
+    /// The encoding of the record of a put whose described fields are
+    /// already encoded (as its frame carries them): no second encoding.
+    pub(crate) fn encode_put(
+        (seq, location): (u64, Location),
+        (codec, len, checksum): (Codec, u64, Checksum),
+        described: &[u8],
+    ) -> Vec<u8> {
+        let fixed = (seq, location, codec, len, checksum);
+        Self::encode_fixed_and(fixed, described.len(), |out| {
+            out.extend_from_slice(described);
+        })
+    }
+
+    /// The fixed fields, then what `described` appends (`described_len`
+    /// bytes, about), then the crc.
+    fn encode_fixed_and(
+        (seq, location, codec, len, checksum): (u64, Location, Codec, u64, Checksum),
+        described_len: usize,
+        described: impl FnOnce(&mut Vec<u8>),
+    ) -> Vec<u8> {
+        let mut out = Vec::with_capacity(FIXED_LEN + described_len + 4);
+        out.push(RECORD_VERSION);
+        out.push(codec.tag());
+        out.extend_from_slice(&seq.to_le_bytes());
+        out.extend_from_slice(&location.segment.to_le_bytes());
+        out.extend_from_slice(&location.frame_offset.to_le_bytes());
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(&checksum.0.to_le_bytes());
+        described(&mut out);
         let crc = crc32fast::hash(&out);
         out.extend_from_slice(&crc.to_le_bytes());
         out
@@ -319,6 +345,23 @@ mod tests {
         #[test]
         fn round_trips(record in record_strategy()) {
             prop_assert_eq!(Record::decode(&record.encode()), Ok(record));
+        }
+
+        #[test]
+        fn a_put_encoded_from_its_described_bytes_is_the_same_record(record in record_strategy()) {
+            let meta = &record.meta;
+            let described = Described {
+                created_at: meta.created_at,
+                data_version: meta.data_version.clone(),
+                metadata: meta.metadata.clone(),
+            }
+            .encode();
+            let encoded = Record::encode_put(
+                (record.seq, record.location),
+                (meta.codec, meta.len, meta.checksum),
+                &described,
+            );
+            prop_assert_eq!(encoded, record.encode());
         }
 
         #[test]

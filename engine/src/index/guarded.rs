@@ -7,6 +7,7 @@
 
 use std::ops::Bound;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
 
 use super::{IndexBackend, IndexOp, Visit};
 use crate::error::{Error, Result};
@@ -75,6 +76,14 @@ pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
 impl IndexBackend for Guarded {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         self.call("get", |index| index.get(key))
+    }
+
+    fn get_shared(&self, key: &[u8]) -> Result<Option<Arc<[u8]>>> {
+        self.call("get", |index| index.get_shared(key))
+    }
+
+    fn get_many(&self, keys: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>> {
+        self.call("get", |index| index.get_many(keys))
     }
 
     fn apply(&self, ops: &[IndexOp]) -> Result<()> {

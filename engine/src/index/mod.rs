@@ -6,6 +6,7 @@
 //! or none of it) but not necessarily durable; [`IndexBackend::sync`] makes every
 //! batch applied before it durable.
 
+mod cached;
 pub(crate) mod checkpoint;
 mod guarded;
 #[cfg(feature = "redb")]
@@ -19,6 +20,7 @@ pub(crate) use guarded::{EmptyIndex, Guarded, panic_message};
 use std::fmt;
 use std::ops::Bound;
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::error::Result;
 
@@ -36,6 +38,16 @@ pub(crate) type Visit<'a> = &'a mut dyn FnMut(&[u8], &[u8]) -> Result<bool>;
 pub(crate) trait IndexBackend: Send + Sync {
     /// The value under `key`.
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>>;
+    /// The value under `key`, shared: a cache hands out its copy without
+    /// copying it again.
+    fn get_shared(&self, key: &[u8]) -> Result<Option<Arc<[u8]>>> {
+        Ok(self.get(key)?.map(Arc::from))
+    }
+    /// The values under each of `keys`, in order. Backends with read
+    /// transactions read them all in one.
+    fn get_many(&self, keys: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>> {
+        keys.iter().map(|key| self.get(key)).collect()
+    }
     /// Applies every op, atomically.
     fn apply(&self, ops: &[IndexOp]) -> Result<()>;
     /// Visits entries in `(start, end)` in key order while `visit` returns `true`.
@@ -88,8 +100,8 @@ impl IndexKind {
         }
     }
 
-    /// Opens the index with every call guarded against panics; a panic
-    /// while opening is an error too.
+    /// Opens the index with every call guarded against panics (a panic
+    /// while opening is an error too), its point reads cached.
     pub(crate) fn open_guarded(self, dir: &Path) -> Result<Guarded> {
         let opened = std::panic::catch_unwind(|| self.open(dir)).unwrap_or_else(|panic| {
             Err(crate::error::Error::Index {
@@ -97,7 +109,10 @@ impl IndexKind {
                 message: format!("open panicked: {}", panic_message(&*panic)),
             })
         })?;
-        Ok(Guarded::new(opened, self.name()))
+        Ok(Guarded::new(
+            Box::new(cached::Cached::new(opened)),
+            self.name(),
+        ))
     }
 }
 

@@ -73,6 +73,17 @@ impl IndexBackend for RedbIndex {
         Ok(value.map(|v| v.value().to_vec()))
     }
 
+    fn get_many(&self, keys: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>> {
+        let txn = self.db.begin_read().map_err(index_error)?;
+        let table = txn.open_table(TABLE).map_err(index_error)?;
+        keys.iter()
+            .map(|key| {
+                let value = table.get(*key).map_err(index_error)?;
+                Ok(value.map(|v| v.value().to_vec()))
+            })
+            .collect()
+    }
+
     fn apply(&self, ops: &[IndexOp]) -> Result<()> {
         self.commit(ops, Durability::None)
     }

@@ -74,6 +74,12 @@ pub(crate) fn data_range() -> ([u8; 1], [u8; 1]) {
 pub(crate) fn asset_prefix(asset: &AssetKey) -> Vec<u8> {
     let mut out =
         Vec::with_capacity(16 + asset.components().iter().map(String::len).sum::<usize>());
+    push_asset_prefix(&mut out, asset);
+    out
+}
+
+/// Appends the prefix shared by every key of `asset` to `out`.
+fn push_asset_prefix(out: &mut Vec<u8>, asset: &AssetKey) {
     out.push(DATA_TAG);
     for component in asset.components() {
         for &byte in component.as_bytes() {
@@ -85,7 +91,6 @@ pub(crate) fn asset_prefix(asset: &AssetKey) -> Vec<u8> {
         out.extend_from_slice(&[ESCAPE, COMPONENT_END]);
     }
     out.extend_from_slice(&[ESCAPE, PATH_END]);
-    out
 }
 
 /// The exclusive upper bound of `asset`'s keys, given its prefix.
@@ -108,9 +113,32 @@ pub(crate) fn push_partition(out: &mut Vec<u8>, partition: &PartitionKey) {
 
 /// The full index key of `(asset, partition)`.
 pub(crate) fn encode(asset: &AssetKey, partition: &PartitionKey) -> Vec<u8> {
-    let mut out = asset_prefix(asset);
+    let components: usize = asset.components().iter().map(String::len).sum();
+    let partition_len = partition.as_str().map_or(0, str::len);
+    let mut out = Vec::with_capacity(16 + components + partition_len);
+    push_asset_prefix(&mut out, asset);
     push_partition(&mut out, partition);
     out
+}
+
+/// Runs `f` on the full index key of `(asset, partition)`, encoded into a
+/// buffer this thread reuses, so a read allocates no key. (A call made
+/// inside `f` finds the buffer taken and encodes into a new one.)
+pub(crate) fn with_encoded<T>(
+    asset: &AssetKey,
+    partition: &PartitionKey,
+    f: impl FnOnce(&[u8]) -> T,
+) -> T {
+    thread_local! {
+        static KEY: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+    }
+    let mut key = KEY.take();
+    key.clear();
+    push_asset_prefix(&mut key, asset);
+    push_partition(&mut key, partition);
+    let result = f(&key);
+    KEY.set(key);
+    result
 }
 
 /// Decodes an index key back into `(asset, partition)`; `None` if the bytes are

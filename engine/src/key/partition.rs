@@ -32,18 +32,7 @@ impl PartitionKey {
     /// forbidden control character.
     pub fn new(key: impl Into<String>) -> Result<Self> {
         let key: String = key.into();
-        let reason = if key.is_empty() {
-            Some("a partition key must not be empty")
-        } else if key.len() > MAX_PARTITION_KEY_LEN {
-            Some("a partition key has at most 4096 bytes")
-        } else if key.contains(FORBIDDEN_CHARS) {
-            Some(
-                "a partition key must not contain control characters (\\0 \\a \\b \\f \\n \\r \\t \\v)",
-            )
-        } else {
-            None
-        };
-        match reason {
+        match invalid_because(&key) {
             Some(reason) => Err(Error::InvalidPartitionKey { key, reason }),
             None => Ok(Self(Some(key.into()))),
         }
@@ -65,6 +54,37 @@ impl PartitionKey {
     #[must_use]
     pub fn as_str(&self) -> Option<&str> {
         self.0.as_deref()
+    }
+}
+
+/// Builds a user partition key from borrowed text, with one allocation
+/// (`PartitionKey::new` takes a `String` and copies it once more).
+impl TryFrom<&str> for PartitionKey {
+    type Error = Error;
+
+    fn try_from(key: &str) -> Result<Self> {
+        match invalid_because(key) {
+            Some(reason) => Err(Error::InvalidPartitionKey {
+                key: key.to_owned(),
+                reason,
+            }),
+            None => Ok(Self(Some(key.into()))),
+        }
+    }
+}
+
+/// Why `key` is not a valid user partition key, if it is not.
+fn invalid_because(key: &str) -> Option<&'static str> {
+    if key.is_empty() {
+        Some("a partition key must not be empty")
+    } else if key.len() > MAX_PARTITION_KEY_LEN {
+        Some("a partition key has at most 4096 bytes")
+    } else if key.contains(FORBIDDEN_CHARS) {
+        Some(
+            "a partition key must not contain control characters (\\0 \\a \\b \\f \\n \\r \\t \\v)",
+        )
+    } else {
+        None
     }
 }
 
@@ -96,6 +116,15 @@ mod tests {
         assert!(PartitionKey::new("a\nb").is_err());
         assert!(PartitionKey::new("a\0").is_err());
         assert!(PartitionKey::new("x".repeat(MAX_PARTITION_KEY_LEN + 1)).is_err());
+        assert!(PartitionKey::try_from("").is_err());
+        assert!(PartitionKey::try_from("a\tb").is_err());
+    }
+
+    #[test]
+    fn borrowed_and_owned_text_make_the_same_key() {
+        let borrowed = PartitionKey::try_from("2022-07-23").expect("valid");
+        assert_eq!(borrowed, PartitionKey::new("2022-07-23").expect("valid"));
+        assert_eq!(borrowed.as_str(), Some("2022-07-23"));
     }
 
     #[test]

@@ -123,9 +123,18 @@ impl FrameHeader {
     }
 
     /// The header, key and described bytes, padded: everything before the payload.
+    #[cfg(test)]
     pub(crate) fn encode(&self, key: &[u8], described: &[u8]) -> Vec<u8> {
-        let (kind, codec, word, small) = self.words();
         let mut out = Vec::with_capacity(self.payload_offset() as usize);
+        self.encode_into(key, described, &mut out);
+        out
+    }
+
+    /// Appends [`FrameHeader::encode`]'s bytes to `out` (no buffer of its own).
+    pub(crate) fn encode_into(&self, key: &[u8], described: &[u8], out: &mut Vec<u8>) {
+        let (kind, codec, word, small) = self.words();
+        let start = out.len();
+        out.reserve(self.payload_offset() as usize);
         out.extend_from_slice(&FRAME_MAGIC);
         out.extend_from_slice(&[kind, codec, 0, 0]);
         out.extend_from_slice(&self.seq.to_le_bytes());
@@ -134,15 +143,14 @@ impl FrameHeader {
         out.extend_from_slice(&self.key_len.to_le_bytes());
         out.extend_from_slice(&self.described_len.to_le_bytes());
         let mut crc = crc32fast::Hasher::new();
-        crc.update(&out);
+        crc.update(&out[start..]);
         crc.update(key);
         crc.update(described);
         out.extend_from_slice(&crc.finalize().to_le_bytes());
-        out.resize(FRAME_HEADER_LEN as usize, 0);
+        out.resize(start + FRAME_HEADER_LEN as usize, 0);
         out.extend_from_slice(key);
         out.extend_from_slice(described);
-        out.resize(self.payload_offset() as usize, 0);
-        out
+        out.resize(start + self.payload_offset() as usize, 0);
     }
 
     fn decode_kind(head: &[u8; 40]) -> Result<FrameKind, &'static str> {

@@ -21,6 +21,10 @@ use crate::record::Location;
 /// in place, in a call of their own.
 const COALESCE_PAYLOAD: usize = 8 << 10;
 
+/// The largest coalescing buffer kept for the next batch (a batch of many
+/// small frames may grow it further; it is then let go).
+const KEPT_BUFFER: usize = 1 << 20;
+
 /// A segment that could not be used: its frames are not read, and entries
 /// pointing into it read as corrupted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,6 +76,9 @@ struct Writer {
     next_seq: u64,
     /// The last frame of the last batch appended.
     last_frame: Option<FrameRef>,
+    /// The coalescing buffer, kept empty between batches so that a small
+    /// write allocates none.
+    buffer: Vec<u8>,
 }
 
 /// A store's segments.
@@ -84,9 +91,11 @@ pub(crate) struct SegmentSet {
     quarantined: Vec<QuarantinedSegment>,
     stray: Vec<PathBuf>,
     writer: Mutex<Writer>,
-    /// Batches appended but not yet published: first sequence number → the
-    /// last frame before the batch. A checkpoint never covers them.
-    in_flight: Mutex<BTreeMap<u64, Option<FrameRef>>>,
+    /// Batches appended but not yet published: (first sequence number, the
+    /// last frame before the batch), in append order (so by sequence
+    /// number). A checkpoint never covers them. A `Vec`, which keeps its
+    /// room when it empties, so a write allocates nothing here.
+    in_flight: Mutex<Vec<(u64, Option<FrameRef>)>>,
     /// Bytes appended since the set was opened (what compaction watches).
     appended: AtomicU64,
 }
@@ -196,7 +205,7 @@ impl SegmentSet {
             quarantined: listing.quarantined,
             stray: listing.stray,
             writer: Mutex::new(writer),
-            in_flight: Mutex::new(BTreeMap::new()),
+            in_flight: Mutex::new(Vec::new()),
             appended: AtomicU64::new(0),
         })
     }
@@ -365,10 +374,11 @@ impl SegmentSet {
         self.reopen_resumed(&mut writer)?;
         let previous = writer.last_frame;
         let start = writer.active.as_ref().map(|a| (a.segment.id(), a.head));
+        let buffer = std::mem::take(&mut writer.buffer);
         let mut appender = Appender {
             set: self,
             writer: &mut writer,
-            buffer: Vec::new(),
+            buffer,
             buffer_at: 0,
         };
         let outcome =
@@ -379,6 +389,11 @@ impl SegmentSet {
                     std::io::Error::other(format!("append panicked: {}", panic_message(&*panic))),
                 ))
             });
+        let mut buffer = std::mem::take(&mut appender.buffer);
+        if buffer.capacity() <= KEPT_BUFFER {
+            buffer.clear();
+            writer.buffer = buffer;
+        }
         match outcome {
             Ok((batch, commit)) => {
                 let start_offset = match start {
@@ -388,7 +403,7 @@ impl SegmentSet {
                 self.appended
                     .fetch_add(commit.end.saturating_sub(start_offset), Ordering::Relaxed);
                 writer.last_frame = Some(commit);
-                lock(&self.in_flight).insert(batch.first_seq, previous);
+                lock(&self.in_flight).push((batch.first_seq, previous));
                 Ok(batch)
             }
             Err(error) => {
@@ -405,7 +420,10 @@ impl SegmentSet {
 
     /// Marks the batch starting at `first_seq` as published.
     pub(crate) fn finish(&self, first_seq: u64) {
-        lock(&self.in_flight).remove(&first_seq);
+        let mut in_flight = lock(&self.in_flight);
+        if let Some(at) = in_flight.iter().position(|&(seq, _)| seq == first_seq) {
+            in_flight.remove(at);
+        }
     }
 
     /// The frame a checkpoint taken now may cover up to: every batch up to
@@ -413,8 +431,8 @@ impl SegmentSet {
     pub(crate) fn checkpoint_mark(&self) -> Option<FrameRef> {
         let writer = lock(&self.writer);
         let in_flight = lock(&self.in_flight);
-        match in_flight.values().next() {
-            Some(before_oldest) => *before_oldest,
+        match in_flight.first() {
+            Some(&(_, before_oldest)) => before_oldest,
             None => writer.last_frame,
         }
     }
@@ -568,8 +586,7 @@ impl Appender<'_, '_> {
         if self.buffer.is_empty() {
             self.buffer_at = offset;
         }
-        self.buffer
-            .extend_from_slice(&header.encode(change.key, change.described));
+        header.encode_into(change.key, change.described, &mut self.buffer);
         if change.payload.len() <= COALESCE_PAYLOAD {
             self.buffer.extend_from_slice(change.payload);
             let padded = align64(change.payload.len() as u64) as usize;

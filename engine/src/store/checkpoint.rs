@@ -14,7 +14,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, MutexGuard, PoisonError};
 
 use super::overlay::{OverlayEntry, VersionChange};
-use super::view::index_versions;
+use super::view::index_versions_after;
 use super::{BrokenOrdering, Inner, Store};
 use crate::error::{Error, Result};
 use crate::index::checkpoint::{CHECKPOINT_KEY, Checkpoint, entry_hash};
@@ -167,8 +167,14 @@ impl Checkpointer<'_> {
         };
         for chunk in entries.chunks(CHUNK) {
             let mut ops = Vec::with_capacity(chunk.len() + 1);
-            for (key, entry) in chunk {
-                self.key_ops(&mut next, key, entry, fresh, &mut ops)?;
+            let latest = if fresh {
+                vec![None; chunk.len()]
+            } else {
+                let keys: Vec<&[u8]> = chunk.iter().map(|(key, _)| key.as_slice()).collect();
+                self.index.get_many(&keys)?
+            };
+            for ((key, entry), latest) in chunk.iter().zip(latest) {
+                self.key_ops(&mut next, key, entry, latest, &mut ops)?;
             }
             self.index.apply(&ops)?;
         }
@@ -180,22 +186,19 @@ impl Checkpointer<'_> {
         Ok(next)
     }
 
-    /// The ops that bring one key's rows from what the index holds to what
-    /// its overlay entry makes of them: the newest version under the key,
-    /// older ones in version rows. Updates the entry count and digest.
+    /// The ops that bring one key's rows from what the index holds (`latest`
+    /// under the key itself, older versions in version rows) to what its
+    /// overlay entry makes of them: the newest version under the key, older
+    /// ones in version rows. Updates the entry count and digest.
     fn key_ops(
         &self,
         next: &mut Checkpoint,
         key: &[u8],
         entry: &OverlayEntry,
-        fresh: bool,
+        latest: Option<Vec<u8>>,
         ops: &mut Vec<IndexOp>,
     ) -> Result<()> {
-        let mut versions = if fresh {
-            BTreeMap::new()
-        } else {
-            index_versions(self.index, key)?
-        };
+        let mut versions = index_versions_after(self.index, key, latest)?;
         let before = rows(key, versions.clone());
         entry.merge_into(&mut versions);
         let after = rows(key, versions);

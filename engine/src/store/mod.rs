@@ -35,7 +35,7 @@ pub use verify::{DamagedPartition, IndexMismatch, VerifyReport};
 pub use versions::VersionInfo;
 pub use write::{MAX_KEY_LEN, MAX_METADATA_LEN, MAX_PAYLOAD_LEN};
 
-use crate::durability::{Durability, GroupCommit};
+use crate::durability::{Announced, Durability, GroupCommit};
 use crate::error::{Error, Result};
 use crate::index::IndexBackend;
 use crate::index::IndexKind;
@@ -198,6 +198,11 @@ impl Inner {
     fn sync_segments(&self) -> Result<()> {
         self.segment_sync
             .commit(&self.poison, &self.dir, || self.segments.sync_active())
+    }
+
+    /// [`Inner::sync_segments`] for a writer announced before its append.
+    fn sync_segments_for(&self, writer: Announced<'_>) -> Result<()> {
+        writer.commit(&self.poison, &self.dir, || self.segments.sync_active())
     }
 }
 

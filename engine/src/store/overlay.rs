@@ -137,8 +137,14 @@ pub(crate) struct Overlay {
 impl Overlay {
     /// The changes to `key`, if the overlay has any.
     pub(crate) fn get(&self, key: &[u8]) -> Option<OverlayEntry> {
+        self.with(key, |entry| entry.cloned())
+    }
+
+    /// Runs `f` on the changes to `key` under the overlay's read lock,
+    /// without copying them out.
+    pub(crate) fn with<T>(&self, key: &[u8], f: impl FnOnce(Option<&OverlayEntry>) -> T) -> T {
         let entries = self.entries.read().unwrap_or_else(PoisonError::into_inner);
-        entries.get(key).cloned()
+        f(entries.get(key))
     }
 
     /// Publishes changes: `(key, sequence number of the frame, change)`.

@@ -1,11 +1,14 @@
 //! The read path: index lookup, frame check, checksum, then a borrowed view.
 
+use std::sync::Arc;
+
 use super::Store;
 use crate::blob::Blob;
 use crate::error::{Error, Result};
 use crate::key::{AssetKey, PartitionKey, encoding};
 use crate::log::{FrameKind, FrameView, decode_frame};
 use crate::record::{Checksum, Record, RecordMeta};
+use crate::segment::Segment;
 
 /// Lookups a read makes before a missing segment counts as damage.
 const READ_ATTEMPTS: u32 = 4;
@@ -22,8 +25,9 @@ impl Store {
     /// [`Error::Corrupted`] if any check fails (the bytes are never returned);
     /// [`Error::Index`] if the index cannot be read.
     pub fn get(&self, asset: &AssetKey, partition: &PartitionKey) -> Result<Option<Blob>> {
-        let key = encoding::encode(asset, partition);
-        self.read_current(&key, asset, partition, &|| self.inner.lookup(&key))
+        encoding::with_encoded(asset, partition, |key| {
+            self.read_current(key, asset, partition, &|| self.inner.lookup(key))
+        })
     }
 
     /// Reads the record `lookup` finds. A compaction may retire the segment
@@ -34,22 +38,27 @@ impl Store {
         key: &[u8],
         asset: &AssetKey,
         partition: &PartitionKey,
-        lookup: &dyn Fn() -> Result<Option<Vec<u8>>>,
+        lookup: &dyn Fn() -> Result<Option<Arc<[u8]>>>,
     ) -> Result<Option<Blob>> {
+        let corrupted = |reason: String| Error::corrupted(asset, partition, reason);
         let mut attempts = 0;
         loop {
             let Some(value) = lookup()? else {
                 return Ok(None);
             };
-            let retired = Record::decode(&value)
-                .is_ok_and(|record| self.inner.segments.get(record.location.segment).is_none());
+            let record = Record::decode(&value).map_err(corrupted)?;
+            let segment = self.inner.segments.get(record.location.segment);
             attempts += 1;
-            if retired && attempts < READ_ATTEMPTS {
+            if segment.is_none() && attempts < READ_ATTEMPTS {
                 continue;
             }
-            return self
-                .blob_for(key, &value, asset, partition, self.inner.verify_checksums)
-                .map(Some);
+            let read = RecordRead {
+                key,
+                asset,
+                partition,
+                verify_checksum: self.inner.verify_checksums,
+            };
+            return self.blob_from(&read, record, segment).map(Some);
         }
     }
 
@@ -58,8 +67,9 @@ impl Store {
     /// # Errors
     /// [`Error::Index`] if the index cannot be read.
     pub fn contains(&self, asset: &AssetKey, partition: &PartitionKey) -> Result<bool> {
-        let key = encoding::encode(asset, partition);
-        Ok(self.inner.lookup(&key)?.is_some())
+        encoding::with_encoded(asset, partition, |key| {
+            Ok(self.inner.lookup(key)?.is_some())
+        })
     }
 
     /// The metadata of `(asset, partition)`, read from the index alone: the
@@ -68,8 +78,8 @@ impl Store {
     /// # Errors
     /// [`Error::Corrupted`] if the index entry is damaged; [`Error::Index`].
     pub fn meta(&self, asset: &AssetKey, partition: &PartitionKey) -> Result<Option<RecordMeta>> {
-        let key = encoding::encode(asset, partition);
-        let Some(value) = self.inner.lookup(&key)? else {
+        let Some(value) = encoding::with_encoded(asset, partition, |key| self.inner.lookup(key))?
+        else {
             return Ok(None);
         };
         let record = Record::decode(&value).map_err(|r| Error::corrupted(asset, partition, r))?;
@@ -85,11 +95,29 @@ impl Store {
         partition: &PartitionKey,
         verify_checksum: bool,
     ) -> Result<Blob> {
-        let corrupted = |reason: String| Error::corrupted(asset, partition, reason);
-        let record = Record::decode(value).map_err(&corrupted)?;
+        let record = Record::decode(value).map_err(|r| Error::corrupted(asset, partition, r))?;
+        let segment = self.inner.segments.get(record.location.segment);
+        let read = RecordRead {
+            key,
+            asset,
+            partition,
+            verify_checksum,
+        };
+        self.blob_from(&read, record, segment)
+    }
+
+    /// Builds the checked blob of a decoded index record, whose segment
+    /// (`None`: not mapped) the caller has looked up.
+    fn blob_from(
+        &self,
+        read: &RecordRead<'_>,
+        record: Record,
+        segment: Option<Arc<Segment>>,
+    ) -> Result<Blob> {
+        let corrupted = |reason: String| Error::corrupted(read.asset, read.partition, reason);
         let location = record.location;
         let segments = &self.inner.segments;
-        let segment = segments.get(location.segment).ok_or_else(|| {
+        let segment = segment.ok_or_else(|| {
             corrupted(match segments.quarantine_reason(location.segment) {
                 Some(reason) => format!("segment {} is quarantined: {reason}", location.segment),
                 None => format!("segment {} is missing", location.segment),
@@ -97,7 +125,7 @@ impl Store {
         })?;
         let frame = decode_frame(segment.tail(location.frame_offset))
             .map_err(|r| corrupted(format!("{r} (in {})", segment.path().display())))?;
-        check_frame(&frame, key, &record).map_err(|r| corrupted(r.to_owned()))?;
+        check_frame(&frame, read.key, &record).map_err(|r| corrupted(r.to_owned()))?;
         let start = location.frame_offset + frame.header.payload_offset();
         let payload = segment.bytes(start, record.meta.len).ok_or_else(|| {
             corrupted(format!(
@@ -105,19 +133,27 @@ impl Store {
                 segment.path().display()
             ))
         })?;
-        if verify_checksum && Checksum::of(payload) != record.meta.checksum {
+        if read.verify_checksum && Checksum::of(payload) != record.meta.checksum {
             return Err(corrupted("payload fails its crc32 checksum".into()));
         }
         let (start, len) = (start as usize, payload.len());
         Ok(Blob::new(
             segment,
             (start, len),
-            verify_checksum,
-            asset.clone(),
-            partition.clone(),
+            read.verify_checksum,
+            read.asset.clone(),
+            read.partition.clone(),
             record.meta,
         ))
     }
+}
+
+/// What a read is of, and whether it checks the payload's checksum.
+struct RecordRead<'a> {
+    key: &'a [u8],
+    asset: &'a AssetKey,
+    partition: &'a PartitionKey,
+    verify_checksum: bool,
 }
 
 /// Checks that a frame is the put (or moved put) of the version the index

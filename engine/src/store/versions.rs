@@ -1,6 +1,8 @@
 //! Versions: every put of a partition is one, readable back while the
 //! retention policy keeps it.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 
 use super::{Inner, Store};
@@ -102,7 +104,7 @@ impl Store {
             Ok(retained
                 .into_iter()
                 .find(|(record, _)| pick(record))
-                .map(|(_, value)| value))
+                .map(|(_, value)| Arc::from(value)))
         })
     }
 }

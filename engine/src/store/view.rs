@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::ops::Bound;
-use std::sync::PoisonError;
+use std::sync::{Arc, PoisonError};
 
 use super::Inner;
 use super::overlay::OverlayEntry;
@@ -16,17 +16,15 @@ const CURSOR_CHUNK: usize = 256;
 
 impl Inner {
     /// The newest version's record (encoded) under `key`, if any.
-    pub(super) fn lookup(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        let entry = self.overlay.get(key);
-        if let Some(entry) = &entry
-            && entry.decides_latest()
-        {
-            return Ok(entry.newest().map(|(_, record)| record.to_vec()));
-        }
+    pub(super) fn lookup(&self, key: &[u8]) -> Result<Option<Arc<[u8]>>> {
+        let entry = match self.overlay.with(key, OverlaySays::of) {
+            OverlaySays::Decided(record) => return Ok(record),
+            OverlaySays::AskIndex(entry) => entry,
+        };
         let index = self.index.read().unwrap_or_else(PoisonError::into_inner);
-        let latest = index.get(key)?;
+        let latest = index.get_shared(key)?;
         Ok(match entry {
-            Some(entry) => latest_over(&entry, latest.as_deref()),
+            Some(entry) => latest_over(&entry, latest.as_deref()).map(Arc::from),
             None => latest,
         })
     }
@@ -83,14 +81,45 @@ impl Inner {
     }
 }
 
+/// What the overlay says of a key's newest version.
+enum OverlaySays {
+    /// The overlay alone decides it: this record, or none.
+    Decided(Option<Arc<[u8]>>),
+    /// The index must be asked; these changes (if any) apply over it.
+    AskIndex(Option<OverlayEntry>),
+}
+
+impl OverlaySays {
+    /// Copies out only what the read needs: the decided record, or (rarely:
+    /// moves, drops or deletes since the last checkpoint) the whole entry.
+    fn of(entry: Option<&OverlayEntry>) -> Self {
+        match entry {
+            Some(entry) if entry.decides_latest() => {
+                Self::Decided(entry.newest().map(|(_, record)| Arc::from(record)))
+            }
+            entry => Self::AskIndex(entry.cloned()),
+        }
+    }
+}
+
 /// The versions of `key` the index holds: its newest under the key itself,
 /// the older ones in version rows.
 pub(super) fn index_versions(
     index: &dyn IndexBackend,
     key: &[u8],
 ) -> Result<BTreeMap<u64, Vec<u8>>> {
+    index_versions_after(index, key, index.get(key)?)
+}
+
+/// [`index_versions`], given the record the index holds under `key` itself
+/// (read by the caller, perhaps with other keys' in one transaction).
+pub(super) fn index_versions_after(
+    index: &dyn IndexBackend,
+    key: &[u8],
+    latest: Option<Vec<u8>>,
+) -> Result<BTreeMap<u64, Vec<u8>>> {
     let mut versions = BTreeMap::new();
-    let Some(latest) = index.get(key)? else {
+    let Some(latest) = latest else {
         return Ok(versions);
     };
     let prefix = encoding::version_prefix(key);

@@ -40,7 +40,6 @@ struct Prepared<'a> {
 struct PreparedPut<'a> {
     payload: Payload<'a>,
     checksum: Checksum,
-    described: Described,
     encoded: Vec<u8>,
 }
 
@@ -89,12 +88,14 @@ impl Store {
         }
         let durability = batch.durability.unwrap_or(inner.durability);
         batch.check_foreign_payloads()?;
+        let announced =
+            (durability == Durability::Immediate).then(|| inner.segment_sync.announce());
         let prepared = prepare(batch, (inner.clock)())?;
         let frames: Vec<ChangeFrame<'_>> = prepared.iter().map(change_frame).collect();
         let appended = inner.segments.append_batch(&frames)?;
-        let synced = match durability {
-            Durability::Buffered => Ok(()),
-            Durability::Immediate => inner.sync_segments(),
+        let synced = match announced {
+            None => Ok(()),
+            Some(announced) => inner.sync_segments_for(announced),
         };
         if synced.is_ok() {
             inner.overlay.publish(overlay_entries(prepared, &appended));
@@ -137,7 +138,6 @@ fn prepare(batch: WriteBatch<'_>, created_at: DateTime<Utc>) -> Result<Vec<Prepa
                     put: Some(PreparedPut {
                         payload,
                         checksum,
-                        described,
                         encoded,
                     }),
                 })
@@ -213,17 +213,14 @@ fn overlay_entries(
             let version_change = match change.put {
                 Some(put) => {
                     let len = put.payload.bytes().len() as u64;
-                    let record = Record::new(
-                        seq,
-                        location,
-                        put.payload.codec,
-                        len,
-                        put.checksum,
-                        put.described,
+                    let record = Record::encode_put(
+                        (seq, location),
+                        (put.payload.codec, len, put.checksum),
+                        &put.encoded,
                     );
                     VersionChange::Put {
                         version: seq,
-                        record: record.encode(),
+                        record,
                         moved: false,
                     }
                 }
