@@ -13,7 +13,7 @@ pub(crate) use frame::{
     FRAME_HEADER_LEN, FrameHeader, FrameKind, FrameView, align64, decode_frame,
 };
 pub(crate) use replay::{Change, LogScan, replay};
-pub(crate) use tail::committed_end;
+pub(crate) use tail::scan_tail;
 
 /// The position of one frame in the log, and where it ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

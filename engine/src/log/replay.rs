@@ -66,6 +66,9 @@ pub(crate) struct SegmentEnd {
     /// Whether frames the index relies on are missing: the segment must not
     /// take appends again.
     pub damaged: bool,
+    /// Whether the 64 bytes where reading stopped are zeros (room never
+    /// written), rather than garbage or a damaged frame.
+    pub zeros_after: bool,
 }
 
 /// The checkpoint a replay was asked to start after does not match the log.
@@ -126,6 +129,7 @@ pub(crate) fn replay<'a>(
                             "the checkpointed frames are missing (damaged or cut segment)",
                         ),
                         damaged: true,
+                        zeros_after: false,
                     });
                     previous = None;
                     continue;
@@ -182,6 +186,7 @@ impl<'a, F: FnMut(Vec<Change<'a>>)> Replayer<'a, F> {
             valid_end: start,
             stopped: None,
             damaged: false,
+            zeros_after: false,
         };
         let mut offset = start;
         while offset < len {
@@ -195,6 +200,9 @@ impl<'a, F: FnMut(Vec<Change<'a>>)> Replayer<'a, F> {
                 }
                 Err(reason) => {
                     end.stopped = Some(reason);
+                    end.zeros_after = segment
+                        .bytes(end.valid_end, 64)
+                        .is_some_and(|b| b.iter().all(|&x| x == 0));
                     break;
                 }
             }

@@ -15,6 +15,7 @@ use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
+use super::replay::SegmentEnd;
 use super::{FRAME_HEADER_LEN, FrameKind, decode_frame};
 use crate::error::{Error, Result};
 use crate::record::Checksum;
@@ -25,34 +26,68 @@ const MAX_FRAME_PREFIX: u64 = 1 << 20;
 /// Bytes read per `pread` while a payload's crc32 is recomputed.
 const PAYLOAD_CHUNK: usize = 1 << 20;
 
-/// Reads frames of the segment file `file` from `start` while they are
-/// intact (header checksum, sequence numbers above `after_seq` and
-/// increasing, payload crc32, the whole frame inside the file): the same
-/// checks as replay. Returns the offset just past the last commit frame
-/// read, or `start` if there is none.
+/// Reads the frames of segment `segment` (file `file`) from `start` while
+/// they are intact, with the checks replay makes (header checksum, sequence
+/// numbers above `after_seq` and increasing, payload crc32, the whole frame
+/// inside the file). The result says where the last commit frame read ends
+/// (`committed_end`, or `start`), where the last intact frame ends, and why
+/// reading stopped before the end of the file, if it did.
 ///
 /// # Errors
 /// The operating system's error from reading the file.
-pub(crate) fn committed_end(file: &File, path: &Path, start: u64, after_seq: u64) -> Result<u64> {
+pub(crate) fn scan_tail(
+    file: &File,
+    path: &Path,
+    segment: u64,
+    start: u64,
+    after_seq: u64,
+) -> Result<SegmentEnd> {
     let mut reader = TailReader {
         file,
         buffer: Vec::new(),
     };
-    let (mut offset, mut committed, mut last_seq) = (start, start, after_seq);
-    while let Some((seq, end, commit)) = reader
-        .frame(offset)
-        .map_err(|e| Error::io("read segment", path, e))?
-    {
-        if seq <= last_seq {
+    let mut end = SegmentEnd {
+        segment,
+        committed_end: start,
+        valid_end: start,
+        stopped: None,
+        damaged: false,
+        zeros_after: false,
+    };
+    let mut last_seq = after_seq;
+    let io = |e| Error::io("read segment", path, e);
+    loop {
+        let frame = match reader.frame(end.valid_end).map_err(io)? {
+            Ok(Some(frame)) => frame,
+            Ok(None) => break,
+            Err(reason) => {
+                end.stopped = Some(reason);
+                break;
+            }
+        };
+        if frame.seq <= last_seq {
+            end.stopped = Some("frame's sequence number does not increase (stale bytes)");
             break;
         }
-        last_seq = seq;
-        offset = end;
-        if commit {
-            committed = end;
+        last_seq = frame.seq;
+        end.valid_end = frame.end;
+        if frame.commit {
+            end.committed_end = frame.end;
         }
     }
-    Ok(committed)
+    if end.stopped.is_some() {
+        let mut after = [0u8; 64];
+        let read = read_full_at(file, &mut after, end.valid_end).map_err(io)?;
+        end.zeros_after = read == after.len() && after.iter().all(|&b| b == 0);
+    }
+    Ok(end)
+}
+
+/// An intact frame: its sequence number, where it ends, whether it commits.
+struct TailFrame {
+    seq: u64,
+    end: u64,
+    commit: bool,
 }
 
 struct TailReader<'a> {
@@ -61,12 +96,17 @@ struct TailReader<'a> {
 }
 
 impl TailReader<'_> {
-    /// The frame at `offset` if it is intact: its sequence number, where it
-    /// ends, and whether it is a commit frame.
-    fn frame(&mut self, offset: u64) -> io::Result<Option<(u64, u64, bool)>> {
+    /// The frame at `offset`: `Ok(None)` if the file ends there, `Err` with
+    /// what is wrong if it is not intact.
+    fn frame(
+        &mut self,
+        offset: u64,
+    ) -> io::Result<std::result::Result<Option<TailFrame>, &'static str>> {
         let mut head = [0u8; FRAME_HEADER_LEN as usize];
-        if read_full_at(self.file, &mut head, offset)? < head.len() {
-            return Ok(None);
+        match read_full_at(self.file, &mut head, offset)? {
+            0 => return Ok(Ok(None)),
+            n if n < head.len() => return Ok(Err("frame header is truncated")),
+            _ => {}
         }
         let word = |at: usize| {
             u64::from(u32::from_le_bytes([
@@ -76,20 +116,23 @@ impl TailReader<'_> {
                 head[at + 3],
             ]))
         };
+        if head[..4] != *b"TFRM" {
+            return Ok(Err("frame magic is missing"));
+        }
         let prefix = FRAME_HEADER_LEN + word(28) + word(32);
         if prefix > MAX_FRAME_PREFIX {
-            return Ok(None);
+            return Ok(Err("frame key is too long"));
         }
-        self.buffer.resize(prefix as usize, 0);
-        if read_full_at(self.file, &mut self.buffer, offset)? < self.buffer.len() {
-            return Ok(None);
-        }
-        let Ok(frame) = decode_frame(&self.buffer) else {
-            return Ok(None);
+        self.buffer.resize(usize::try_from(prefix).unwrap_or(0), 0);
+        let read = read_full_at(self.file, &mut self.buffer, offset)?;
+        let frame = match decode_frame(&self.buffer[..read]) {
+            Ok(frame) => frame,
+            Err(reason) => return Ok(Err(reason)),
         };
         let header = frame.header;
+        let past_end = "frame runs past the end of the segment";
         let Some(end) = offset.checked_add(header.frame_len()) else {
-            return Ok(None);
+            return Ok(Err(past_end));
         };
         if let FrameKind::Put {
             payload_len,
@@ -98,19 +141,23 @@ impl TailReader<'_> {
         } = header.kind
         {
             let at = offset + header.payload_offset();
-            if self.payload_checksum(at, payload_len)? != Some(checksum) {
-                return Ok(None);
+            match self.payload_checksum(at, payload_len)? {
+                None => return Ok(Err("payload runs past the end of the segment")),
+                Some(found) if found != checksum => {
+                    return Ok(Err("payload fails its crc32 (torn write)"));
+                }
+                Some(_) => {}
             }
         }
         let mut last = [0u8; 1];
         if end > offset && read_full_at(self.file, &mut last, end - 1)? < 1 {
-            return Ok(None);
+            return Ok(Err(past_end));
         }
-        Ok(Some((
-            header.seq,
+        Ok(Ok(Some(TailFrame {
+            seq: header.seq,
             end,
-            matches!(header.kind, FrameKind::Commit { .. }),
-        )))
+            commit: matches!(header.kind, FrameKind::Commit { .. }),
+        })))
     }
 
     /// The crc32 of the `len` bytes at `at`, or `None` if the file ends first.
@@ -185,6 +232,12 @@ mod tests {
         }
     }
 
+    fn committed_end(file: &File, path: &Path, start: u64, after_seq: u64) -> u64 {
+        scan_tail(file, path, 1, start, after_seq)
+            .expect("scan")
+            .committed_end
+    }
+
     #[test]
     fn stops_at_the_last_commit_before_a_torn_or_missing_frame() {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -194,25 +247,22 @@ mod tests {
         let first = write_frame(&file, &path, 64, 1, put(100));
         let committed = write_frame(&file, &path, first, 2, commit(1, 1));
         let second = write_frame(&file, &path, committed, 3, put(3000));
-        assert_eq!(committed_end(&file, &path, 64, 0).expect("scan"), committed);
+        assert_eq!(committed_end(&file, &path, 64, 0), committed);
         let end = write_frame(&file, &path, second, 4, commit(3, 1));
-        assert_eq!(committed_end(&file, &path, 64, 0).expect("scan"), end);
+        assert_eq!(committed_end(&file, &path, 64, 0), end);
         assert_eq!(
-            committed_end(&file, &path, 64, 2).expect("scan"),
+            committed_end(&file, &path, 64, 2),
             64,
             "frames not above the sequence number replay resumes after are stale"
         );
         OsFileIo
             .write_at(&file, &path, &[0u8; 8], committed + 64 + 100)
             .expect("tear the payload");
-        assert_eq!(committed_end(&file, &path, 64, 0).expect("scan"), committed);
+        assert_eq!(committed_end(&file, &path, 64, 0), committed);
         OsFileIo
             .set_len(&file, &path, committed + 200)
             .expect("cut the file inside the second payload");
-        assert_eq!(committed_end(&file, &path, 64, 0).expect("scan"), committed);
-        assert_eq!(
-            committed_end(&file, &path, committed, 2).expect("scan"),
-            committed
-        );
+        assert_eq!(committed_end(&file, &path, 64, 0), committed);
+        assert_eq!(committed_end(&file, &path, committed, 2), committed);
     }
 }

@@ -325,10 +325,7 @@ fn report(recovered: &Recovered, segments: &SegmentSet) -> RecoveryReport {
     let last = scan.ends.last().map(|e| e.segment);
     for end in &scan.ends {
         let Some(reason) = end.stopped else { continue };
-        let at_zeros = segments.get(end.segment).is_some_and(|s| {
-            s.bytes(end.valid_end, 64)
-                .is_some_and(|b| b.iter().all(|&x| x == 0))
-        });
+        let at_zeros = end.zeros_after;
         let tail = CutTail {
             path: path_of(end.segment),
             offset: end.committed_end,

@@ -15,7 +15,7 @@
 //!   compaction dropped, pointing into retired files.
 //!
 //! The last segment is read through its mapping only up to the end of its
-//! last committed batch, found with `pread` ([`committed_end`]): its writer
+//! last committed batch, found with `pread` ([`scan_tail`]): its writer
 //! cuts it back when it seals it, and pages of a mapping past the end of the
 //! file fault when touched. Blobs handed out before a refresh keep the
 //! mappings they borrow from.
@@ -29,7 +29,7 @@ use super::open::replay_into;
 use super::overlay::Overlay;
 use super::{Inner, Store};
 use crate::error::{Error, Result};
-use crate::log::{FrameRef, LogScan, committed_end};
+use crate::log::{FrameRef, LogScan, scan_tail};
 use crate::segment::{OpenFailure, SEGMENT_HEADER_LEN, Segment, segment_files};
 
 /// What [`Store::refresh`] did.
@@ -111,14 +111,25 @@ pub(super) struct FullRead {
 /// `seen` holds every segment file id found, skipped ones included.
 pub(super) fn read_all(mut segments: Vec<Arc<Segment>>, seen: BTreeSet<u64>) -> Result<FullRead> {
     let mut tail = None;
+    let mut tail_end = None;
     if let Some(last) = segments.last_mut() {
         let mut found = Tail::open(last)?;
-        found.end = committed_end(&found.file, &found.path, SEGMENT_HEADER_LEN, 0)?;
+        let end = scan_tail(&found.file, &found.path, found.id, SEGMENT_HEADER_LEN, 0)?;
+        found.end = end.committed_end;
         *last = Arc::new(last.readable_to(found.end)?);
         tail = Some(found);
+        tail_end = Some(end);
     }
     let overlay = Overlay::default();
-    let scan = replay_into(&segments, &overlay, None, None)?;
+    let mut scan = replay_into(&segments, &overlay, None, None)?;
+    // The last segment was read only up to its last committed batch: what
+    // lies after it (zeros, a batch being written, damage) is what the
+    // `pread` scan found.
+    if let Some(tail_end) = tail_end
+        && let Some(end) = scan.ends.iter_mut().find(|e| e.segment == tail_end.segment)
+    {
+        *end = tail_end;
+    }
     let position = LogPosition {
         after: scan.last_committed,
         seen,
@@ -240,7 +251,8 @@ impl Inner {
                 Some(at) if at.segment == last_id => at.end,
                 _ => SEGMENT_HEADER_LEN,
             };
-            let end = committed_end(file, path, start, after.map_or(0, |a| a.seq))?;
+            let end =
+                scan_tail(file, path, last_id, start, after.map_or(0, |a| a.seq))?.committed_end;
             if let Some(segment) = segments.last_mut() {
                 *segment = Arc::new(segment.readable_to(end)?);
             }
