@@ -7,7 +7,7 @@ use std::time::Duration;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
-use tessera_engine::{Payload, RecordMeta, Retention, Store, WriteBatch};
+use tessera_engine::{Payload, RecordMeta, Refresh, Retention, Store, WriteBatch};
 
 use crate::blob::PyBlob;
 use crate::errors::{StoreClosedError, py_result};
@@ -285,6 +285,23 @@ impl PyStore {
         let store = self.handle()?;
         let report = py_result(py.detach(|| store.verify()))?;
         verify_summary(py, &report)
+    }
+
+    /// Catches a read-only store up with what writers committed since it was
+    /// opened or last refreshed; returns `"unchanged"`, `"caught_up"` or
+    /// `"reloaded"` (rebuilt from every segment after a compaction retired
+    /// one it had read). Blobs read before stay valid. A writable store has
+    /// nothing to catch up with: `"unchanged"`.
+    fn refresh(&self, py: Python<'_>) -> PyResult<&'static str> {
+        let store = self.handle()?;
+        let refreshed = py_result(py.detach(|| store.refresh()))?;
+        Ok(match refreshed {
+            Refresh::Unchanged => "unchanged",
+            Refresh::CaughtUp { .. } => "caught_up",
+            Refresh::Reloaded { .. } => "reloaded",
+            // `Refresh` may gain variants: any other outcome is a change.
+            _ => "refreshed",
+        })
     }
 
     /// Makes every write that returned before this call durable.

@@ -1,18 +1,24 @@
 """Several processes on one store: writers in real processes take turns through
 the directory lock and lose nothing; a reader opened later sees every commit;
-Dagster's multiprocess executor runs four parallel steps on one store."""
+the I/O manager's cached read-only store sees what other processes commit,
+overwrite and delete after it was opened; Dagster's multiprocess executor runs
+four parallel steps on one store."""
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import pathlib
 import pickle
 
 import dagster as dg
 import pyarrow as pa
+import pytest
 
 import tessera_dagster as td
 from tessera_dagster.arrow import ipc_bytes, table_from_blob
+from tessera_dagster.io_manager import MissingPartitionError
+from tessera_dagster.readers import refreshed_reader
 
 WRITERS = 4
 WRITES_EACH = 30
@@ -99,3 +105,97 @@ def test_multiprocess_executor_with_four_parallel_steps(store_dir: str, monkeypa
         gathered = pickle.loads(store.get(["gathered"], None).to_bytes())
         assert store.verify()["ok"]
     assert gathered == {f"branch_{i}": base + i * ROWS for i in range(BRANCHES)}
+
+
+DAILY = dg.DailyPartitionsDefinition(start_date="2024-01-01", end_date="2024-02-01")
+
+
+def store_day(store_dir: str, day: str, value: pa.Table) -> None:
+    """Stores ``value`` as partition ``day`` of asset ``days`` through the I/O manager."""
+    context = dg.build_output_context(
+        asset_key=dg.AssetKey("days"), partition_key=day, asset_partitions_def=DAILY
+    )
+    td.TesseraIOManager(base_dir=store_dir).handle_output(context, value)
+
+
+def load_day(manager: td.TesseraIOManager, day: str, **metadata) -> pa.Table | None:
+    context = dg.build_input_context(
+        asset_key=dg.AssetKey("days"),
+        asset_partitions_def=DAILY,
+        asset_partition_key_range=dg.PartitionKeyRange(day, day),
+        dagster_type=dg.DagsterType(lambda _, __: True, name="Any", typing_type=pa.Table),
+        definition_metadata=metadata,
+    )
+    return manager.load_input(context)
+
+
+def rewrite_days(store_dir: str) -> None:
+    """In another process: overwrites one day, adds one, deletes one."""
+    store_day(store_dir, "2024-01-01", pa.table({"v": [10, 20]}))
+    store_day(store_dir, "2024-01-03", pa.table({"v": [3]}))
+    with td.Store(store_dir, lock_timeout=60.0) as store:
+        assert store.delete(["days"], "2024-01-02")
+
+
+def test_loads_see_what_other_processes_commit_after_the_reader_was_cached(store_dir: str) -> None:
+    store_day(store_dir, "2024-01-01", pa.table({"v": [1]}))
+    store_day(store_dir, "2024-01-02", pa.table({"v": [2]}))
+    manager = td.TesseraIOManager(base_dir=store_dir)
+    first = load_day(manager, "2024-01-01")
+    assert first.column("v").to_pylist() == [1]
+    assert load_day(manager, "2024-01-02").column("v").to_pylist() == [2]
+    cached = refreshed_reader(store_dir, 1.0)
+    process = multiprocessing.get_context("spawn").Process(target=rewrite_days, args=(store_dir,))
+    process.start()
+    process.join(timeout=300)
+    assert process.exitcode == 0
+    assert load_day(manager, "2024-01-01").column("v").to_pylist() == [10, 20], "the overwrite"
+    assert load_day(manager, "2024-01-03").column("v").to_pylist() == [3], "the new partition"
+    with pytest.raises(MissingPartitionError, match="2024-01-02"):
+        load_day(manager, "2024-01-02")
+    assert load_day(manager, "2024-01-02", allow_missing_partitions=True) is None
+    assert refreshed_reader(store_dir, 1.0) is cached, "one reader for the process"
+    assert cached.refresh() == "unchanged"
+    assert first.column("v").to_pylist() == [1], "a value loaded before keeps its data"
+
+
+def test_store_refresh_reports_what_it_did(store_dir: str) -> None:
+    with td.Store(store_dir) as writer:
+        writer.put(["a"], "p", b"one")
+        reader = td.Store(store_dir, read_only=True)
+        blob = reader.get(["a"], "p")
+        assert reader.refresh() == "unchanged"
+        writer.put(["a"], "p", b"two")
+        writer.put(["a"], "q", b"three")
+        assert reader.get(["a"], "q") is None
+        assert reader.refresh() == "caught_up"
+        assert reader.get(["a"], "p").to_bytes() == b"two"
+        assert reader.get(["a"], "q").to_bytes() == b"three"
+        writer.delete(["a"], "q")
+        assert reader.refresh() == "caught_up"
+        assert reader.get(["a"], "q") is None
+        assert writer.refresh() == "unchanged"
+    assert blob.to_bytes() == b"one"
+
+
+def reader_identity(store_dir: str, parent_reader_id: int, queue: multiprocessing.Queue) -> None:
+    """In a forked child: whether the cached reader is the parent's."""
+    reader = refreshed_reader(store_dir, 1.0)
+    queue.put((id(reader) == parent_reader_id, reader.get(["a"], "p").to_bytes(), os.getpid()))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_process_opens_its_own_reader(store_dir: str) -> None:
+    with td.Store(store_dir) as writer:
+        writer.put(["a"], "p", b"x")
+    parent = refreshed_reader(store_dir, 1.0)
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    process = context.Process(target=reader_identity, args=(store_dir, id(parent), queue))
+    process.start()
+    shared, value, pid = queue.get(timeout=60)
+    process.join(timeout=60)
+    assert process.exitcode == 0
+    assert pid != os.getpid()
+    assert not shared, "the child used its parent's store"
+    assert value == b"x"

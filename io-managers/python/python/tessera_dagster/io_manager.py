@@ -1,10 +1,11 @@
 """``TesseraIOManager``: Dagster asset outputs stored in a Tessera store.
 
-Every ``handle_output`` and ``load_input`` opens the store, does its work and
-closes it: the store's directory lock is held for one commit (or one read), so
-the subprocesses of Dagster's multiprocess executor take turns, each open sees
-everything committed before it, and values read stay valid after the close
-(they borrow the memory-mapped segment).
+Every ``handle_output`` opens the store, commits and closes it: the store's
+directory lock is held for one commit, so the subprocesses of Dagster's
+multiprocess executor take turns. ``load_input`` reads through one read-only
+store per process (no lock), refreshed before each load, so it sees everything
+committed before the load began; values read stay valid whatever is written
+later (they borrow the memory-mapped segment).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from tessera_dagster._native import Blob, Store, checksum
 from tessera_dagster.held import held_store
 from tessera_dagster.lazy import LazyPartitions
 from tessera_dagster.ranges import split_range_output
+from tessera_dagster.readers import refreshed_reader
 
 LAZY_METADATA_KEY = "tessera/lazy"
 """Input metadata that asks for a ``LazyPartitions`` instead of a ``dict``."""
@@ -81,9 +83,9 @@ class TesseraIOManager(dg.ConfigurableIOManager):
     )
     keep_open: bool = Field(
         default=False,
-        description="Hold the store open in this process between operations instead of "
-        "opening it for each one: saves the open and close (tens of ms) per operation, but "
-        "other processes wait for the store until this one exits. In-process executor only.",
+        description="Hold one writable store open in this process for every operation instead "
+        "of opening it for each handle_output: saves the open and close per write, but other "
+        "processes wait for the store until this one exits. In-process executor only.",
     )
     lazy_partition_loads: bool = Field(
         default=False,
@@ -91,9 +93,17 @@ class TesseraIOManager(dg.ConfigurableIOManager):
     )
 
     def _open(self) -> contextlib.AbstractContextManager[Store]:
+        """The store a write goes through: held for the process, or opened for this write."""
         if self.keep_open:
             return held_store(self.base_dir, self.durability, self.lock_timeout)
         return Store(self.base_dir, durability=self.durability, lock_timeout=self.lock_timeout)
+
+    def _reader(self) -> contextlib.AbstractContextManager[Store]:
+        """The store a load reads through: the held one, or this process's read-only
+        store, caught up with every commit so far."""
+        if self.keep_open:
+            return held_store(self.base_dir, self.durability, self.lock_timeout)
+        return contextlib.nullcontext(refreshed_reader(self.base_dir, self.lock_timeout))
 
     def handle_output(self, context: dg.OutputContext, obj: Any) -> None:
         asset = _asset_path(context)
@@ -144,7 +154,7 @@ class TesseraIOManager(dg.ConfigurableIOManager):
             metadata.get(LAZY_METADATA_KEY, self.lazy_partition_loads)
         )
         is_mapping, value_type = values.mapping_value_type(target)
-        with self._open() as store:
+        with self._reader() as store:
             blobs = {str(p): store.get(asset, str(p)) for p in partitions}
         present = _present(asset, blobs, allow_missing)
         if lazy:
@@ -159,7 +169,7 @@ class TesseraIOManager(dg.ConfigurableIOManager):
         return values.decode(blob, target, self.arrow_backed_pandas)
 
     def _get_one(self, asset: list[str], partition: str | None) -> Blob:
-        with self._open() as store:
+        with self._reader() as store:
             blob = store.get(asset, partition)
         if blob is None:
             raise MissingPartitionError(_missing_message(asset, [partition]))
