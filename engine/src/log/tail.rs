@@ -163,10 +163,13 @@ impl TailReader<'_> {
     /// The crc32 of the `len` bytes at `at`, or `None` if the file ends first.
     fn payload_checksum(&mut self, at: u64, len: u64) -> io::Result<Option<Checksum>> {
         let mut hasher = crc32fast::Hasher::new();
-        self.buffer.resize(PAYLOAD_CHUNK, 0);
+        let chunk = usize::try_from(len).map_or(PAYLOAD_CHUNK, |n| n.min(PAYLOAD_CHUNK));
+        if self.buffer.len() < chunk {
+            self.buffer.resize(chunk, 0);
+        }
         let mut done = 0;
         while done < len {
-            let step = usize::try_from(len - done).map_or(PAYLOAD_CHUNK, |n| n.min(PAYLOAD_CHUNK));
+            let step = usize::try_from(len - done).map_or(chunk, |n| n.min(chunk));
             let chunk = &mut self.buffer[..step];
             if read_full_at(self.file, chunk, at + done)? < step {
                 return Ok(None);

@@ -29,7 +29,7 @@ use super::open::replay_into;
 use super::overlay::Overlay;
 use super::{Inner, Store};
 use crate::error::{Error, Result};
-use crate::log::{FrameRef, LogScan, scan_tail};
+use crate::log::{FrameRef, LogScan, PayloadChecks, scan_tail};
 use crate::segment::{OpenFailure, SEGMENT_HEADER_LEN, Segment, segment_files};
 
 /// What [`Store::refresh`] did.
@@ -121,7 +121,11 @@ pub(super) fn read_all(mut segments: Vec<Arc<Segment>>, seen: BTreeSet<u64>) -> 
         tail_end = Some(end);
     }
     let overlay = Overlay::default();
-    let mut scan = replay_into(&segments, &overlay, None, None)?;
+    // The `pread` scan checked the last segment's payloads already.
+    let checks = tail_end.as_ref().map_or(PayloadChecks::All, |end| {
+        PayloadChecks::ExceptSegment(end.segment)
+    });
+    let mut scan = replay_into(&segments, &overlay, None, None, checks)?;
     // The last segment was read only up to its last committed batch: what
     // lies after it (zeros, a batch being written, damage) is what the
     // `pread` scan found.
@@ -246,7 +250,8 @@ impl Inner {
         let (file, path) = moved_on
             .as_ref()
             .map_or((&tail.file, &tail.path), |t| (&t.file, &t.path));
-        let end = if open_ended == Some(last_id) {
+        let open_ended = open_ended == Some(last_id);
+        let end = if open_ended {
             let start = match after {
                 Some(at) if at.segment == last_id => at.end,
                 _ => SEGMENT_HEADER_LEN,
@@ -263,7 +268,12 @@ impl Inner {
         for segment in &segments {
             self.segments.install(Arc::clone(segment));
         }
-        let scan = match replay_into(&segments, &self.overlay, None, after) {
+        let checks = if open_ended {
+            PayloadChecks::ExceptSegment(last_id)
+        } else {
+            PayloadChecks::All
+        };
+        let scan = match replay_into(&segments, &self.overlay, None, after, checks) {
             Ok(scan) => scan,
             Err(error) => return Ok(Err(error.to_string())),
         };
