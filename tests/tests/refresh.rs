@@ -194,6 +194,53 @@ fn a_reader_never_reads_past_a_sealed_segments_end() {
     panic!("no seal cut the segment on a page boundary");
 }
 
+/// A payload damaged in a sealed segment (synced when sealed, so never a
+/// torn write) reads as `Corrupted` through a reader, as through the writer;
+/// the partitions after it in the segment stay readable.
+#[test]
+fn a_reader_reads_a_damaged_payload_in_a_sealed_segment_as_corrupted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let writing = writer(dir.path());
+    for (n, byte, len) in [(0, b'A', 1000), (1, b'B', 1000), (2, b'C', 7000)] {
+        writing
+            .put(&asset(), &partition(n), vec![byte; len])
+            .expect("put");
+    }
+    writing.close().expect("close");
+    let mut segments: Vec<_> = std::fs::read_dir(dir.path().join("segments"))
+        .expect("segments")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    segments.sort();
+    assert!(segments.len() >= 2, "the third put started a new segment");
+    let mut bytes = std::fs::read(&segments[0]).expect("read");
+    let at = bytes
+        .windows(100)
+        .position(|w| w.iter().all(|&b| b == b'A'))
+        .expect("the first payload");
+    bytes[at + 10] ^= 0xff;
+    std::fs::write(&segments[0], bytes).expect("damage the payload");
+    let reading = reader(dir.path());
+    assert!(matches!(
+        reading.get(&asset(), &partition(0)),
+        Err(tessera_engine::Error::Corrupted { .. })
+    ));
+    assert_eq!(
+        reading
+            .get(&asset(), &partition(1))
+            .expect("get")
+            .as_deref(),
+        Some(&vec![b'B'; 1000][..])
+    );
+    assert_eq!(
+        reading
+            .get(&asset(), &partition(2))
+            .expect("get")
+            .as_deref(),
+        Some(&vec![b'C'; 7000][..])
+    );
+}
+
 /// Child: `CHILD_WRITES` cycles of open (waiting for the lock) → put →
 /// close, as Dagster's step processes do; every fifth cycle deletes the
 /// previous partition instead, and every tenth compacts.

@@ -12,7 +12,7 @@ mod tail;
 pub(crate) use frame::{
     FRAME_HEADER_LEN, FrameHeader, FrameKind, FrameView, align64, decode_frame,
 };
-pub(crate) use replay::{Change, LogScan, PayloadChecks, replay};
+pub(crate) use replay::{Change, LogScan, replay};
 pub(crate) use tail::scan_tail;
 
 /// The position of one frame in the log, and where it ends.

@@ -71,22 +71,6 @@ pub(crate) struct SegmentEnd {
     pub zeros_after: bool,
 }
 
-/// Which payloads replay recomputes the crc32 of.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum PayloadChecks {
-    /// Every put's.
-    All,
-    /// Every put's but those in this segment, whose frames the caller has
-    /// checked already (a read-only store's last segment, see `scan_tail`).
-    ExceptSegment(u64),
-}
-
-impl PayloadChecks {
-    fn cover(self, segment: u64) -> bool {
-        self != Self::ExceptSegment(segment)
-    }
-}
-
 /// The checkpoint a replay was asked to start after does not match the log.
 #[derive(Debug)]
 pub(crate) struct ReplayError(pub String);
@@ -102,13 +86,13 @@ struct Replayer<'a, F> {
     scan: LogScan,
     pending: Option<Pending<'a>>,
     last_seq: u64,
-    checks: PayloadChecks,
+    verify_payloads: bool,
 }
 
 /// Replays every committed batch after `after` (from the log's start if
 /// `None`), calling `apply` with each batch's changes in log order.
 ///
-/// `segments` are in id order. Where `checks` covers it, a put whose payload
+/// `segments` are in id order. With `verify_payloads`, a put whose payload
 /// fails its crc32 ends its segment's valid log like any damaged frame.
 ///
 /// # Errors
@@ -116,7 +100,7 @@ struct Replayer<'a, F> {
 pub(crate) fn replay<'a>(
     segments: &'a [Arc<Segment>],
     after: Option<FrameRef>,
-    checks: PayloadChecks,
+    verify_payloads: bool,
     apply: impl FnMut(Vec<Change<'a>>),
 ) -> Result<LogScan, ReplayError> {
     let mut replayer = Replayer {
@@ -128,7 +112,7 @@ pub(crate) fn replay<'a>(
         },
         pending: None,
         last_seq: after.map_or(0, |at| at.seq),
-        checks,
+        verify_payloads,
     };
     let mut previous: Option<(u64, bool)> = None;
     for segment in segments {
@@ -254,7 +238,7 @@ impl<'a, F: FnMut(Vec<Change<'a>>)> Replayer<'a, F> {
                 checksum,
                 moved,
             } => {
-                if self.checks.cover(segment.id()) {
+                if self.verify_payloads {
                     let payload = segment
                         .bytes(offset + header.payload_offset(), payload_len)
                         .ok_or("payload runs past the end of the segment")?;
@@ -397,7 +381,7 @@ mod tests {
     fn replayed_keys(segment: &Arc<Segment>) -> (Vec<Vec<u8>>, LogScan) {
         let mut keys = Vec::new();
         let segments = [Arc::clone(segment)];
-        let scan = replay(&segments, None, PayloadChecks::All, |changes| {
+        let scan = replay(&segments, None, true, |changes| {
             keys.extend(changes.iter().map(|c| c.key().to_vec()));
         })
         .expect("replay");

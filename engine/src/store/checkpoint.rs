@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 use crate::index::checkpoint::{CHECKPOINT_KEY, Checkpoint, entry_hash};
 use crate::index::{IndexBackend, IndexKind, IndexOp};
 use crate::key::encoding;
-use crate::log::{FrameRef, LogScan, PayloadChecks, replay};
+use crate::log::{FrameRef, LogScan, replay};
 use crate::poison::Poison;
 use crate::segment::Segment;
 
@@ -275,7 +275,7 @@ pub(super) fn rebuild(
         Some(mark) => mark.map_or(0, |f| f.seq),
     };
     let mut state: BTreeMap<Vec<u8>, OverlayEntry> = BTreeMap::new();
-    let scan = replay(rebuild.segments, None, PayloadChecks::All, |changes| {
+    let scan = replay(rebuild.segments, None, true, |changes| {
         for change in changes {
             let (key, seq, change) = VersionChange::from_log(change);
             if seq <= limit {

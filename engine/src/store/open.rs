@@ -29,7 +29,7 @@ use crate::index::{EmptyIndex, IndexBackend, IndexKind};
 use crate::io::FileIo;
 use crate::key::encoding;
 use crate::lock::DirLock;
-use crate::log::{LogScan, PayloadChecks, replay};
+use crate::log::{LogScan, replay};
 use crate::poison::Poison;
 use crate::segment::{Segment, SegmentSet};
 
@@ -242,14 +242,8 @@ fn load_index(
     let index = kind.open_guarded(dir).map_err(|e| e.to_string())?;
     let checkpoint = read_checkpoint(&index)?;
     check_digest(&index, &checkpoint)?;
-    let scan = replay_into(
-        segments,
-        overlay,
-        Some(&index),
-        checkpoint.covered,
-        PayloadChecks::All,
-    )
-    .map_err(|e| e.to_string())?;
+    let scan = replay_into(segments, overlay, Some(&index), checkpoint.covered, true)
+        .map_err(|e| e.to_string())?;
     Ok((Box::new(index), checkpoint, scan))
 }
 
@@ -290,8 +284,8 @@ fn check_digest(
     Ok(())
 }
 
-/// Replays the log after `after` into the overlay, checking the payloads
-/// `checks` covers. Over a checkpointed `index`, a moved version counts only
+/// Replays the log after `after` into the overlay (recomputing payload
+/// crc32s with `verify_payloads`). Over a checkpointed `index`, a moved version counts only
 /// where it still exists (see [`Overlay::publish_moves`]); replaying the whole
 /// log (`None`), every change counts, as in a rebuild.
 pub(super) fn replay_into(
@@ -299,9 +293,9 @@ pub(super) fn replay_into(
     overlay: &Overlay,
     index: Option<&dyn IndexBackend>,
     after: Option<crate::log::FrameRef>,
-    checks: PayloadChecks,
+    verify_payloads: bool,
 ) -> Result<LogScan> {
-    replay(segments, after, checks, |changes| {
+    replay(segments, after, verify_payloads, |changes| {
         let changes = changes.into_iter().map(VersionChange::from_log).collect();
         match index {
             Some(index) => overlay.publish_moves(changes, &|key, version| {

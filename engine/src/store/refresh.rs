@@ -29,7 +29,7 @@ use super::open::replay_into;
 use super::overlay::Overlay;
 use super::{Inner, Store};
 use crate::error::{Error, Result};
-use crate::log::{FrameRef, LogScan, PayloadChecks, scan_tail};
+use crate::log::{FrameRef, LogScan, scan_tail};
 use crate::segment::{OpenFailure, SEGMENT_HEADER_LEN, Segment, segment_files};
 
 /// What [`Store::refresh`] did.
@@ -108,6 +108,13 @@ pub(super) struct FullRead {
 
 /// Replays `segments` (in id order, all mapped) from the log's start into a
 /// fresh overlay, reading the last one only up to its last committed batch.
+///
+/// Replay recomputes no payload crc32 here: the last segment's payloads were
+/// checked by the `pread` scan (a torn one ends the view there, as the
+/// writer's recovery cuts it), and every other segment was synced when its
+/// writer sealed it, so it holds no torn write; a payload damaged there
+/// later reads as [`Error::Corrupted`](crate::Error::Corrupted), as it does
+/// through the writer, instead of hiding the rest of its segment.
 /// `seen` holds every segment file id found, skipped ones included.
 pub(super) fn read_all(mut segments: Vec<Arc<Segment>>, seen: BTreeSet<u64>) -> Result<FullRead> {
     let mut tail = None;
@@ -121,11 +128,7 @@ pub(super) fn read_all(mut segments: Vec<Arc<Segment>>, seen: BTreeSet<u64>) -> 
         tail_end = Some(end);
     }
     let overlay = Overlay::default();
-    // The `pread` scan checked the last segment's payloads already.
-    let checks = tail_end.as_ref().map_or(PayloadChecks::All, |end| {
-        PayloadChecks::ExceptSegment(end.segment)
-    });
-    let mut scan = replay_into(&segments, &overlay, None, None, checks)?;
+    let mut scan = replay_into(&segments, &overlay, None, None, false)?;
     // The last segment was read only up to its last committed batch: what
     // lies after it (zeros, a batch being written, damage) is what the
     // `pread` scan found.
@@ -268,12 +271,7 @@ impl Inner {
         for segment in &segments {
             self.segments.install(Arc::clone(segment));
         }
-        let checks = if open_ended {
-            PayloadChecks::ExceptSegment(last_id)
-        } else {
-            PayloadChecks::All
-        };
-        let scan = match replay_into(&segments, &self.overlay, None, after, checks) {
+        let scan = match replay_into(&segments, &self.overlay, None, after, false) {
             Ok(scan) => scan,
             Err(error) => return Ok(Err(error.to_string())),
         };

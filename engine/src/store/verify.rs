@@ -8,7 +8,7 @@ use super::Store;
 use super::overlay::{OverlayEntry, VersionChange};
 use crate::error::{Error, Result};
 use crate::key::{AssetKey, PartitionKey, encoding};
-use crate::log::{PayloadChecks, replay};
+use crate::log::replay;
 use crate::record::{Location, Record};
 use crate::segment::QuarantinedSegment;
 
@@ -136,7 +136,7 @@ impl Store {
     fn logged_locations(&self) -> BTreeMap<Vec<u8>, Location> {
         let segments = self.inner.segments.all();
         let mut state: BTreeMap<Vec<u8>, OverlayEntry> = BTreeMap::new();
-        let _scan = replay(&segments, None, PayloadChecks::All, |changes| {
+        let _scan = replay(&segments, None, true, |changes| {
             for change in changes {
                 let (key, seq, change) = VersionChange::from_log(change);
                 state.entry(key).or_default().apply(seq, change);

@@ -199,3 +199,28 @@ def test_a_forked_process_opens_its_own_reader(store_dir: str) -> None:
     assert pid != os.getpid()
     assert not shared, "the child used its parent's store"
     assert value == b"x"
+
+
+def test_loads_with_and_without_checksums(store_dir: str) -> None:
+    """A payload damaged on disk after the readers opened raises CorruptedError
+    through the default manager; with verify_checksums=False the load skips the
+    crc32 and returns what the disk holds."""
+    raw = b"precious data " * 1000
+    checked = td.TesseraIOManager(base_dir=store_dir)
+    unchecked = td.TesseraIOManager(base_dir=store_dir, verify_checksums=False)
+    checked.handle_output(dg.build_output_context(asset_key=dg.AssetKey("raw")), raw)
+    load = dg.build_input_context(
+        asset_key=dg.AssetKey("raw"),
+        dagster_type=dg.DagsterType(lambda _, __: True, name="Bytes", typing_type=bytes),
+    )
+    assert checked.load_input(load) == raw
+    assert unchecked.load_input(load) == raw
+    segment = next(pathlib.Path(store_dir, "segments").iterdir())
+    at = segment.read_bytes().find(raw) + 100
+    with open(segment, "r+b") as file:
+        file.seek(at)
+        file.write(bytes([raw[100] ^ 0xFF]))
+    with pytest.raises(td.CorruptedError, match="corrupted"):
+        checked.load_input(load)
+    damaged = unchecked.load_input(load)
+    assert len(damaged) == len(raw) and damaged != raw

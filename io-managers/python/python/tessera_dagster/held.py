@@ -9,22 +9,30 @@ from collections.abc import Iterator
 
 from tessera_dagster._native import Store
 
-_HELD: dict[tuple[str, str], Store] = {}
+_HELD: dict[tuple[str, str, bool], Store] = {}
 _GUARD = threading.Lock()
 
 
 @contextlib.contextmanager
-def held_store(path: str, durability: str, lock_timeout: float) -> Iterator[Store]:
-    """The process's open store for ``(path, durability)``, opened on first use.
+def held_store(
+    path: str, durability: str, lock_timeout: float, verify_checksums: bool = True
+) -> Iterator[Store]:
+    """The process's open store for ``(path, durability, verify_checksums)``, opened on
+    first use.
 
     It keeps the directory lock until the process exits (or ``close_held_stores``),
     so other processes wait for it: for Dagster's in-process executor only.
     """
-    key = (path, durability)
+    key = (path, durability, verify_checksums)
     with _GUARD:
         store = _HELD.get(key)
         if store is None or store.closed:
-            store = Store(path, durability=durability, lock_timeout=lock_timeout)
+            store = Store(
+                path,
+                durability=durability,
+                lock_timeout=lock_timeout,
+                verify_checksums=verify_checksums,
+            )
             _HELD[key] = store
     yield store
 

@@ -16,24 +16,25 @@ import threading
 
 from tessera_dagster._native import Store
 
-_READERS: dict[tuple[int, str], Store] = {}
+_READERS: dict[tuple[int, str, bool], Store] = {}
 _GUARD = threading.Lock()
 
 
-def refreshed_reader(path: str, lock_timeout: float) -> Store:
-    """This process's read-only store for ``path``, caught up with the log.
+def refreshed_reader(path: str, lock_timeout: float, verify_checksums: bool = True) -> Store:
+    """This process's read-only store for ``path``, caught up with the log (one per
+    ``verify_checksums`` setting: whether reads recompute each payload's crc32).
 
     A directory that holds no store yet is created first (by a writable open
     that waits up to ``lock_timeout`` seconds for the lock), so a load before
     any write finds an empty store rather than an error.
     """
-    key = (os.getpid(), os.path.abspath(path))
+    key = (os.getpid(), os.path.abspath(path), verify_checksums)
     with _GUARD:
         store = _READERS.get(key)
         if store is None:
             if not os.path.exists(os.path.join(path, "FORMAT")):
                 Store(path, lock_timeout=lock_timeout).close()
-            store = Store(path, read_only=True)
+            store = Store(path, read_only=True, verify_checksums=verify_checksums)
             _READERS[key] = store
             return store
     store.refresh()
