@@ -52,8 +52,14 @@ def managers(base: str) -> dict[str, dg.IOManager]:
         ),
         "Tessera Immediate": TesseraIOManager(base_dir=f"{base}/tessera-immediate"),
         "Tessera Buffered": TesseraIOManager(base_dir=f"{base}/tessera-buffered", durability="buffered"),
+        "Tessera Buffered, write_linger=0": TesseraIOManager(
+            base_dir=f"{base}/tessera-per-write", durability="buffered", write_linger=0.0
+        ),
         "Tessera Buffered, keep_open": TesseraIOManager(
             base_dir=f"{base}/tessera-held", durability="buffered", keep_open=True
+        ),
+        "Tessera Buffered, no checksums": TesseraIOManager(
+            base_dir=f"{base}/tessera-unchecked", durability="buffered", verify_checksums=False
         ),
     }
 
@@ -84,6 +90,7 @@ def input_context(asset: str, partitions: list[str], annotation: Any) -> dg.Inpu
 
 def one_partition_rows(base: str, repeat: int) -> list[dict[str, Any]]:
     from tessera_dagster.held import close_held_stores
+    from tessera_dagster.writers import close_writers
 
     rows = []
     for label, size in SIZES.items():
@@ -99,6 +106,7 @@ def one_partition_rows(base: str, repeat: int) -> list[dict[str, Any]]:
                 rows.append({"size": label, "type": kind, "manager": name, "write_s": write, "read_s": read,
                              "read_after_write_s": after_write})
     close_held_stores()
+    close_writers()
     return rows
 
 
@@ -116,12 +124,15 @@ def load_after_write(manager: dg.IOManager, asset: str, value: Any, context: dg.
 
 
 def fill_year(base: str) -> None:
+    from tessera_dagster.writers import close_writers
+
     table = table_of(1 << 20)
     for name, manager in managers(base).items():
-        if name in ("Tessera Immediate", "Tessera Buffered, keep_open"):
+        if name not in ("Filesystem (pickle)", "Tessera Buffered"):
             continue
         for day in DAYS:
             manager.handle_output(output_context("year", day), table)
+    close_writers()
 
 
 def anon_rss_mib() -> float:

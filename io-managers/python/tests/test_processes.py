@@ -224,3 +224,40 @@ def test_loads_with_and_without_checksums(store_dir: str) -> None:
         checked.load_input(load)
     damaged = unchecked.load_input(load)
     assert len(damaged) == len(raw) and damaged != raw
+
+
+def test_writes_in_a_burst_share_one_lingering_writer(store_dir: str) -> None:
+    """Consecutive handle_outputs reuse one open writable store, which holds the lock
+    until write_linger passes without a write; loads see the writes meanwhile."""
+    from tessera_dagster import writers
+
+    manager = td.TesseraIOManager(base_dir=store_dir, durability="buffered", write_linger=30.0)
+    store_days = ["2024-01-01", "2024-01-02"]
+    opened = []
+    for day in store_days:
+        context = dg.build_output_context(
+            asset_key=dg.AssetKey("days"), partition_key=day, asset_partitions_def=DAILY
+        )
+        manager.handle_output(context, pa.table({"v": [int(day[-1])]}))
+        opened.append(writers._WRITERS[(os.getpid(), os.path.abspath(store_dir), "buffered")].store)
+    assert opened[0] is opened[1], "the second write reused the first one's store"
+    with pytest.raises(td.LockedError):
+        td.Store(store_dir, lock_timeout=0.0)
+    assert load_day(manager, "2024-01-02").column("v").to_pylist() == [2]
+    writers.close_writers()
+    with td.Store(store_dir, lock_timeout=0.0) as store:
+        assert store.list_partitions(["days"]) == store_days
+
+
+def test_a_lingering_writer_closes_by_itself(store_dir: str) -> None:
+    manager = td.TesseraIOManager(base_dir=store_dir, write_linger=0.05)
+    manager.handle_output(dg.build_output_context(asset_key=dg.AssetKey("raw")), b"x")
+    with td.Store(store_dir, lock_timeout=60.0) as store:
+        assert store.get(["raw"], None).to_bytes() == b"x"
+
+
+def test_write_linger_zero_releases_the_lock_at_once(store_dir: str) -> None:
+    manager = td.TesseraIOManager(base_dir=store_dir, write_linger=0.0)
+    manager.handle_output(dg.build_output_context(asset_key=dg.AssetKey("raw")), b"x")
+    with td.Store(store_dir, lock_timeout=0.0) as store:
+        assert store.get(["raw"], None).to_bytes() == b"x"

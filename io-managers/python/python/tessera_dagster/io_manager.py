@@ -1,8 +1,8 @@
 """``TesseraIOManager``: Dagster asset outputs stored in a Tessera store.
 
-Every ``handle_output`` opens the store, commits and closes it: the store's
-directory lock is held for one commit, so the subprocesses of Dagster's
-multiprocess executor take turns. ``load_input`` reads through one read-only
+``handle_output`` commits through a writable store that it opens (waiting for
+the directory lock) and that closes ``write_linger`` seconds after the last
+write, so the subprocesses of Dagster's multiprocess executor take turns. ``load_input`` reads through one read-only
 store per process (no lock), refreshed before each load, so it sees everything
 committed before the load began; values read stay valid whatever is written
 later (they borrow the memory-mapped segment).
@@ -23,6 +23,7 @@ from tessera_dagster.held import held_store
 from tessera_dagster.lazy import LazyPartitions
 from tessera_dagster.ranges import split_range_output
 from tessera_dagster.readers import refreshed_reader
+from tessera_dagster.writers import lingering_writer
 
 LAZY_METADATA_KEY = "tessera/lazy"
 """Input metadata that asks for a ``LazyPartitions`` instead of a ``dict``."""
@@ -91,6 +92,12 @@ class TesseraIOManager(dg.ConfigurableIOManager):
         default=False,
         description="Load several upstream partitions as a LazyPartitions for every input.",
     )
+    write_linger: float = Field(
+        default=0.1,
+        description="Seconds the writable store stays open after a handle_output, for the "
+        "next one (writes in a burst share one open and close). Other processes wait at most "
+        "this long for the lock; 0 opens and closes the store for every write.",
+    )
     verify_checksums: bool = Field(
         default=True,
         description="Recompute each payload's crc32 on every load (a corrupted payload raises "
@@ -99,10 +106,11 @@ class TesseraIOManager(dg.ConfigurableIOManager):
     )
 
     def _open(self) -> contextlib.AbstractContextManager[Store]:
-        """The store a write goes through: held for the process, or opened for this write."""
+        """The store a write goes through: held for the process, or open for this write
+        and the ones that follow within ``write_linger`` seconds."""
         if self.keep_open:
             return self._held()
-        return Store(self.base_dir, durability=self.durability, lock_timeout=self.lock_timeout)
+        return lingering_writer(self.base_dir, self.durability, self.lock_timeout, self.write_linger)
 
     def _reader(self) -> contextlib.AbstractContextManager[Store]:
         """The store a load reads through: the held one, or this process's read-only
