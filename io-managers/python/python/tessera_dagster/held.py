@@ -1,15 +1,20 @@
-"""Stores held open for the life of the process (``TesseraIOManager(keep_open=True)``)."""
+"""Stores held open for the life of the process (``TesseraIOManager(keep_open=True)``).
+
+Keyed by process id: a forked child opens its own store (waiting for its
+parent's lock) and never flushes or closes its parent's.
+"""
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import os
 import threading
 from collections.abc import Iterator
 
 from tessera_dagster._native import Store
 
-_HELD: dict[tuple[str, str, bool], Store] = {}
+_HELD: dict[tuple[int, str, str, bool], Store] = {}
 _GUARD = threading.Lock()
 
 
@@ -23,7 +28,7 @@ def held_store(
     It keeps the directory lock until the process exits (or ``close_held_stores``),
     so other processes wait for it: for Dagster's in-process executor only.
     """
-    key = (path, durability, verify_checksums)
+    key = (os.getpid(), path, durability, verify_checksums)
     with _GUARD:
         store = _HELD.get(key)
         if store is None or store.closed:
@@ -38,10 +43,11 @@ def held_store(
 
 
 def close_held_stores() -> None:
-    """Flushes and closes every held store, releasing their directories."""
+    """Flushes and closes every store this process holds, releasing their directories."""
+    pid = os.getpid()
     with _GUARD:
-        stores = list(_HELD.values())
-        _HELD.clear()
+        mine = [key for key in _HELD if key[0] == pid]
+        stores = [_HELD.pop(key) for key in mine]
     for store in stores:
         store.close()
 
