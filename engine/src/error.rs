@@ -199,6 +199,34 @@ pub enum Error {
         /// The largest payload the store accepts.
         max: u64,
     },
+    /// The operation is not available on this store (its backend, or this
+    /// build, lacks it).
+    #[error("{operation} is not supported: {reason}")]
+    Unsupported {
+        /// What was asked.
+        operation: &'static str,
+        /// Why it is not available.
+        reason: &'static str,
+    },
+    /// A call to the object store failed: at once, or after its retries where
+    /// retrying was safe.
+    #[error("object store: {operation} of {object} failed: {reason}")]
+    ObjectStore {
+        /// What was being done (`get`, `create`, `commit`, `configure`).
+        operation: &'static str,
+        /// The object (or store) involved.
+        object: String,
+        /// The object store's own message.
+        reason: String,
+    },
+    /// An object of a store on object storage is damaged or not Tessera's.
+    #[error("object {object} is damaged or foreign: {reason}")]
+    CorruptObject {
+        /// The object.
+        object: String,
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 impl Error {

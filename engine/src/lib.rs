@@ -52,6 +52,8 @@ mod lock;
 mod log;
 mod poison;
 mod record;
+#[cfg(feature = "object-store")]
+mod remote;
 mod retention;
 mod segment;
 mod store;
@@ -68,9 +70,16 @@ pub use error::{Error, Result};
 pub use format::FORMAT_VERSION;
 pub use index::IndexKind;
 pub use key::{AssetKey, MAX_COMPONENT_LEN, MAX_COMPONENTS, MAX_PARTITION_KEY_LEN, PartitionKey};
+/// The `object_store` crate the object-store backend is built on (its
+/// [`ObjectStore`](object_store::ObjectStore) goes to
+/// [`StoreBuilder::object_store`]).
+#[cfg(feature = "object-store")]
+pub use object_store;
 pub use record::{Checksum, RecordMeta};
 pub use retention::{Clock, Retention};
 pub use segment::QuarantinedSegment;
+#[cfg(feature = "object-store")]
+pub use store::DEFAULT_CACHE_LIMIT;
 pub use store::{
     BrokenOrdering, CompactionOptions, CompactionProgress, CompactionReport, CutTail,
     DEFAULT_CHECKPOINT_EVERY, DEFAULT_SEGMENT_CAPACITY, DamagedPartition, IndexMismatch,

@@ -77,7 +77,7 @@ pub(crate) fn segment_file_name(id: u64) -> String {
     format!("{id:020}.seg")
 }
 
-fn encode_header(id: u64) -> [u8; SEGMENT_HEADER_LEN as usize] {
+pub(crate) fn encode_header(id: u64) -> [u8; SEGMENT_HEADER_LEN as usize] {
     let mut header = [0u8; SEGMENT_HEADER_LEN as usize];
     header[..16].copy_from_slice(&SEGMENT_MAGIC);
     header[16..20].copy_from_slice(&FORMAT_VERSION.to_le_bytes());

@@ -10,5 +10,7 @@ mod file;
 mod set;
 
 pub(crate) use file::{OpenFailure, SEGMENT_HEADER_LEN, Segment};
+#[cfg(feature = "object-store")]
+pub(crate) use file::{encode_header, segment_file_name};
 pub use set::QuarantinedSegment;
 pub(crate) use set::{AppendedBatch, ChangeFrame, SegmentSet, segment_files};

@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::compact::CompactionOptions;
 use super::{Store, open};
 use crate::durability::Durability;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::index::IndexKind;
 use crate::io::{FileIo, OsFileIo};
 use crate::key::AssetKey;
@@ -52,6 +52,8 @@ pub struct StoreBuilder {
     pub(super) retention: RetentionPolicy,
     pub(super) clock: Clock,
     pub(super) compaction: CompactionOptions,
+    #[cfg(feature = "object-store")]
+    pub(super) remote: super::remote::RemoteOptions,
 }
 
 impl std::fmt::Debug for StoreBuilder {
@@ -83,6 +85,8 @@ impl StoreBuilder {
             retention: RetentionPolicy::default(),
             clock: system_clock(),
             compaction: CompactionOptions::default(),
+            #[cfg(feature = "object-store")]
+            remote: super::remote::RemoteOptions::default(),
         }
     }
 
@@ -198,6 +202,23 @@ impl StoreBuilder {
     /// for a read-only open of a directory that is not a store;
     /// [`Error::Io`](crate::Error::Io) for failing system calls.
     pub fn open(self) -> Result<Store> {
+        #[cfg(feature = "object-store")]
+        if self.is_remote() {
+            return super::remote::open(self);
+        }
+        if object_store_url(&self.dir).is_some() {
+            return Err(Error::Unsupported {
+                operation: "opening a store on object storage",
+                reason: "this build lacks the engine's `object-store` feature",
+            });
+        }
         open::open(self)
     }
+}
+
+/// The address, if `dir` is one of a store on object storage (`s3://...`).
+pub(super) fn object_store_url(dir: &Path) -> Option<String> {
+    dir.to_str()
+        .filter(|d| d.starts_with("s3://"))
+        .map(str::to_owned)
 }

@@ -34,9 +34,10 @@ impl Store {
     /// changes are waiting.
     ///
     /// # Errors
-    /// As [`Store::flush`].
+    /// As [`Store::flush`]; [`Error::Unsupported`] on a store on object storage.
     pub fn checkpoint(&self) -> Result<()> {
         self.inner.check_writable()?;
+        self.inner.check_local("checkpoint")?;
         self.inner.checkpoint()
     }
 
@@ -45,10 +46,12 @@ impl Store {
     /// that replaces the old one. Readers wait while it runs.
     ///
     /// # Errors
-    /// [`Error::ReadOnly`], [`Error::Poisoned`], and I/O or index errors.
+    /// [`Error::ReadOnly`], [`Error::Poisoned`], and I/O or index errors;
+    /// [`Error::Unsupported`] on a store on object storage (it has no index).
     pub fn rebuild_index(&self) -> Result<u64> {
         let inner = &*self.inner;
         inner.check_writable()?;
+        inner.check_local("rebuild_index")?;
         let mut checkpoint = inner.lock_checkpoint();
         let mark = inner.segments.checkpoint_mark();
         inner.sync_segments()?;

@@ -173,6 +173,8 @@ impl Store {
     /// [`Error::Poisoned`](crate::Error::Poisoned), I/O and index errors. A
     /// segment whose live data fails its checks is left in place (and
     /// reported by [`Store::verify`]).
+    /// [`Error::Unsupported`](crate::Error::Unsupported) on a store on
+    /// object storage (its compaction is not built yet).
     pub fn compact(&self) -> Result<CompactionReport> {
         self.compact_with_progress(&mut |_| {})
     }
@@ -187,6 +189,7 @@ impl Store {
     ) -> Result<CompactionReport> {
         let inner = &*self.inner;
         inner.check_writable()?;
+        inner.check_local("compact")?;
         let _running = inner
             .compaction_running
             .lock()

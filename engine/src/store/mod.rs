@@ -10,6 +10,8 @@ mod overlay;
 mod read;
 mod recovery;
 mod refresh;
+#[cfg(feature = "object-store")]
+mod remote;
 mod space;
 mod stats;
 #[cfg(test)]
@@ -30,6 +32,8 @@ pub use builder::{
 pub use compact::{CompactionOptions, CompactionProgress, CompactionReport};
 pub use recovery::{CutTail, IndexRebuild, RecoveryReport};
 pub use refresh::Refresh;
+#[cfg(feature = "object-store")]
+pub use remote::DEFAULT_CACHE_LIMIT;
 pub use stats::StoreStats;
 pub use verify::{DamagedPartition, IndexMismatch, VerifyReport};
 pub use versions::VersionInfo;
@@ -89,6 +93,9 @@ struct Inner {
     /// How far a read-only store has read the log (see [`Store::refresh`]).
     position: Mutex<refresh::LogPosition>,
     _lock: Option<DirLock>,
+    /// The object store and cache of a store on object storage.
+    #[cfg(feature = "object-store")]
+    remote: Option<remote::RemoteBackend>,
 }
 
 impl Store {
@@ -148,6 +155,9 @@ impl Store {
     /// log then, and the next open replays them).
     pub fn flush(&self) -> Result<()> {
         self.inner.check_writable()?;
+        if self.inner.is_remote() {
+            return Ok(());
+        }
         self.inner.flush()
     }
 
@@ -159,7 +169,7 @@ impl Store {
     /// # Errors
     /// The errors of [`Store::flush`]; a read-only store closes without error.
     pub fn close(self) -> Result<()> {
-        if self.inner.read_only {
+        if self.inner.read_only || self.inner.is_remote() {
             return Ok(());
         }
         self.flush()?;
@@ -177,6 +187,37 @@ impl Store {
 }
 
 impl Inner {
+    /// Whether the store is on object storage.
+    fn is_remote(&self) -> bool {
+        #[cfg(feature = "object-store")]
+        if self.remote.is_some() {
+            return true;
+        }
+        false
+    }
+
+    /// Fails with [`Error::Unsupported`] on a store on object storage, whose
+    /// backend lacks `operation` so far.
+    fn check_local(&self, operation: &'static str) -> Result<()> {
+        if self.is_remote() {
+            return Err(Error::Unsupported {
+                operation,
+                reason: "a store on object storage does not offer it yet",
+            });
+        }
+        Ok(())
+    }
+
+    /// Segment `id` for a read: mapped, or (on object storage) fetched again
+    /// into the cache after an eviction.
+    fn segment(&self, id: u64) -> Result<Option<Arc<crate::segment::Segment>>> {
+        #[cfg(feature = "object-store")]
+        if let Some(remote) = &self.remote {
+            return remote.segment(self, id);
+        }
+        Ok(self.segments.get(id))
+    }
+
     fn check_writable(&self) -> Result<()> {
         if self.read_only {
             return Err(Error::ReadOnly {
@@ -211,7 +252,7 @@ impl Drop for Inner {
     /// segment sealed. Nothing acknowledged depends on it.
     fn drop(&mut self) {
         self.background.stop();
-        if self.read_only || self.poison.is_set() {
+        if self.read_only || self.poison.is_set() || self.is_remote() {
             return;
         }
         if self.flush().is_ok() {

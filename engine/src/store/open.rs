@@ -84,6 +84,8 @@ pub(super) fn open(builder: StoreBuilder) -> Result<Store> {
         background: Background::default(),
         position: Mutex::default(),
         _lock: Some(lock),
+        #[cfg(feature = "object-store")]
+        remote: None,
     };
     if let Err(error) = inner.maybe_checkpoint() {
         log::warn!(
@@ -150,6 +152,8 @@ fn open_read_only(builder: StoreBuilder) -> Result<Store> {
         background: Background::default(),
         position: Mutex::new(read.position),
         _lock: None,
+        #[cfg(feature = "object-store")]
+        remote: None,
     };
     Ok(Store {
         inner: Arc::new(inner),

@@ -47,7 +47,7 @@ impl Store {
                 return Ok(None);
             };
             let record = Record::decode(&value).map_err(corrupted)?;
-            let segment = self.inner.segments.get(record.location.segment);
+            let segment = self.inner.segment(record.location.segment)?;
             attempts += 1;
             if segment.is_none() && attempts < READ_ATTEMPTS {
                 continue;
@@ -96,7 +96,7 @@ impl Store {
         verify_checksum: bool,
     ) -> Result<Blob> {
         let record = Record::decode(value).map_err(|r| Error::corrupted(asset, partition, r))?;
-        let segment = self.inner.segments.get(record.location.segment);
+        let segment = self.inner.segment(record.location.segment)?;
         let read = RecordRead {
             key,
             asset,

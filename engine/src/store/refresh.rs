@@ -167,13 +167,18 @@ impl Store {
     ///
     /// On a writable store this does nothing and returns
     /// [`Refresh::Unchanged`]: it holds the writer lock, so every change is
-    /// its own.
+    /// its own. A store on object storage, writable or not, reads the log
+    /// objects committed since (one `GET` when there is none).
     ///
     /// # Errors
     /// [`Error::Io`] if the segments cannot be listed, read or mapped;
     /// [`Error::CorruptIndex`] if a rebuild finds the log inconsistent.
     pub fn refresh(&self) -> Result<Refresh> {
         let inner = &self.inner;
+        #[cfg(feature = "object-store")]
+        if let Some(remote) = &inner.remote {
+            return remote.refresh(inner);
+        }
         if !inner.read_only {
             return Ok(Refresh::Unchanged);
         }

@@ -39,9 +39,12 @@ impl Store {
     /// payload is read).
     ///
     /// # Errors
-    /// [`Error::Index`](crate::Error::Index), or an I/O error reading a segment's size.
+    /// [`Error::Index`](crate::Error::Index), or an I/O error reading a segment's size;
+    /// [`Error::Unsupported`](crate::Error::Unsupported) on a store on
+    /// object storage (its segments are not all local).
     pub fn stats(&self) -> Result<StoreStats> {
         let inner = &*self.inner;
+        inner.check_local("stats")?;
         let map = {
             let _checkpoints = inner.lock_checkpoint();
             inner.space_map(&BTreeSet::new())?

@@ -80,8 +80,11 @@ impl Store {
     /// Writes that run during a verify may show as mismatches.
     ///
     /// # Errors
-    /// Only if the index itself cannot be scanned.
+    /// If the index itself cannot be scanned;
+    /// [`Error::Unsupported`](crate::Error::Unsupported) on a store on
+    /// object storage (every log object is checked whole as it is read).
     pub fn verify(&self) -> Result<VerifyReport> {
+        self.inner.check_local("verify")?;
         let mut report = VerifyReport {
             quarantined: self.inner.segments.quarantined().to_vec(),
             stray_files: self.inner.segments.stray().to_vec(),

@@ -88,6 +88,12 @@ impl Store {
         }
         let durability = batch.durability.unwrap_or(inner.durability);
         batch.check_foreign_payloads()?;
+        #[cfg(feature = "object-store")]
+        if let Some(remote) = &inner.remote {
+            let prepared = prepare(batch, (inner.clock)())?;
+            let frames: Vec<ChangeFrame<'_>> = prepared.iter().map(change_frame).collect();
+            return remote.commit(inner, &frames);
+        }
         let announced =
             (durability == Durability::Immediate).then(|| inner.segment_sync.announce());
         let prepared = prepare(batch, (inner.clock)())?;

@@ -1,0 +1,119 @@
+//! The objects of a store on object storage: names and encodings.
+
+use crate::format::FORMAT_VERSION;
+use crate::log::{FRAME_HEADER_LEN, FrameHeader, FrameKind, align64};
+use crate::segment::{ChangeFrame, SEGMENT_HEADER_LEN, encode_header};
+
+/// The name (under the store's prefix) of log object `id`.
+pub(crate) fn log_object_name(id: u64) -> String {
+    format!("log/{id:020}")
+}
+
+/// The name (under the store's prefix) of the object naming the store.
+pub(crate) const FORMAT_OBJECT: &str = "FORMAT";
+
+/// The bytes of the `FORMAT` object of a new store with id `store_id`.
+pub(crate) fn format_bytes(store_id: &str) -> Vec<u8> {
+    format!("tessera object store\nformat {FORMAT_VERSION}\nid {store_id}\n").into_bytes()
+}
+
+/// The format version and store id a `FORMAT` object records; `Err` says
+/// what is wrong with it.
+pub(crate) fn parse_format(bytes: &[u8]) -> Result<(u32, String), String> {
+    let text = std::str::from_utf8(bytes).map_err(|_| "FORMAT is not UTF-8".to_owned())?;
+    let mut lines = text.lines();
+    if lines.next() != Some("tessera object store") {
+        return Err("FORMAT does not name a Tessera object store".into());
+    }
+    let version = lines
+        .next()
+        .and_then(|l| l.strip_prefix("format "))
+        .and_then(|v| v.parse().ok())
+        .ok_or("FORMAT lacks its format version")?;
+    let id = lines
+        .next()
+        .and_then(|l| l.strip_prefix("id "))
+        .filter(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric()))
+        .ok_or("FORMAT lacks a valid store id")?;
+    Ok((version, id.to_owned()))
+}
+
+/// Encodes one batch as log object `id`: a segment header, the change frames
+/// numbered from `first_seq`, each payload 64-byte aligned, and the commit
+/// frame.
+pub(crate) fn encode_log_object(id: u64, first_seq: u64, changes: &[ChangeFrame<'_>]) -> Vec<u8> {
+    let headers: Vec<FrameHeader> = changes
+        .iter()
+        .zip(first_seq..)
+        .map(|(change, seq)| FrameHeader {
+            seq,
+            kind: change.kind,
+            key_len: u32::try_from(change.key.len()).unwrap_or(u32::MAX),
+            described_len: u32::try_from(change.described.len()).unwrap_or(u32::MAX),
+        })
+        .collect();
+    let len: u64 = headers.iter().map(FrameHeader::frame_len).sum();
+    let total = SEGMENT_HEADER_LEN + len + FRAME_HEADER_LEN;
+    let mut out = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
+    out.extend_from_slice(&encode_header(id));
+    for (header, change) in headers.iter().zip(changes) {
+        header.encode_into(change.key, change.described, &mut out);
+        out.extend_from_slice(change.payload);
+        let padded = align64(change.payload.len() as u64) - change.payload.len() as u64;
+        out.resize(out.len() + padded as usize, 0);
+    }
+    let commit = FrameHeader {
+        seq: first_seq + changes.len() as u64,
+        kind: FrameKind::Commit {
+            first_seq,
+            changes: u32::try_from(changes.len()).unwrap_or(u32::MAX),
+        },
+        key_len: 0,
+        described_len: 0,
+    };
+    commit.encode_into(&[], &[], &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn format_round_trips_and_rejects_foreign_bytes() {
+        let bytes = format_bytes("abc123");
+        assert_eq!(parse_format(&bytes), Ok((FORMAT_VERSION, "abc123".into())));
+        assert!(parse_format(b"something else\n").is_err());
+        assert!(parse_format(b"tessera object store\nformat 1\nid ../x\n").is_err());
+    }
+
+    #[test]
+    fn log_object_is_a_segment_with_its_batch() {
+        let changes = [ChangeFrame {
+            kind: FrameKind::Delete { carried: false },
+            key: b"k",
+            described: &[],
+            payload: &[],
+        }];
+        let bytes = encode_log_object(7, 40, &changes);
+        assert_eq!(
+            bytes.len() as u64,
+            SEGMENT_HEADER_LEN + 2 * FRAME_HEADER_LEN + 64
+        );
+        assert_eq!(&bytes[..16], b"TESSERA SEGMENT\0");
+        assert_eq!(
+            u64::from_le_bytes(bytes[20..28].try_into().expect("8 bytes")),
+            7
+        );
+        let first = crate::log::decode_frame(&bytes[64..]).expect("change frame");
+        assert_eq!(first.header.seq, 40);
+        let commit = crate::log::decode_frame(&bytes[192..]).expect("commit frame");
+        assert_eq!(
+            commit.header.kind,
+            FrameKind::Commit {
+                first_seq: 40,
+                changes: 1
+            }
+        );
+    }
+}

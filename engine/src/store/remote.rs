@@ -1,0 +1,407 @@
+//! A [`Store`] on object storage: how it opens, commits, refreshes, and
+//! fetches evicted log objects on read (the format: [`crate::remote`]).
+//!
+//! The store's view is the read-only store's: every log object replayed
+//! into the overlay (no local index), payloads read from the cached
+//! segment files through their mappings. A commit catches up with the log,
+//! creates the next log object, and replays it like any other, so every
+//! handle's view is a prefix of the one log.
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+
+use bytes::Bytes;
+use object_store::ObjectStore;
+
+use super::background::Background;
+use super::builder::{StoreBuilder, object_store_url};
+use super::open::replay_into;
+use super::overlay::Overlay;
+use super::recovery::RecoveryReport;
+use super::refresh::Refresh;
+use super::{Inner, Store};
+use crate::durability::GroupCommit;
+use crate::error::{Error, Result};
+use crate::format::FORMAT_VERSION;
+use crate::index::EmptyIndex;
+use crate::index::checkpoint::Checkpoint;
+use crate::log::{FrameRef, PayloadChecks, replay};
+use crate::poison::Poison;
+use crate::remote::{
+    Cache, Client, Created, RetryPolicy, encode_log_object, format_bytes, log_object_name,
+    parse_format,
+};
+use crate::segment::{ChangeFrame, Segment, SegmentSet};
+
+/// Default size limit of the local cache of log objects (1 GiB).
+pub const DEFAULT_CACHE_LIMIT: u64 = 1 << 30;
+
+/// How many times in a row a commit may lose the race for the next log
+/// object before it gives up.
+const MAX_CONFLICTS: u32 = 1000;
+
+/// What the builder knows about an object-store backend.
+#[derive(Clone, Debug)]
+pub(super) struct RemoteOptions {
+    store: Option<(Arc<dyn ObjectStore>, String)>,
+    cache_dir: Option<PathBuf>,
+    cache_limit: u64,
+    retry: RetryPolicy,
+}
+
+impl Default for RemoteOptions {
+    fn default() -> Self {
+        Self {
+            store: None,
+            cache_dir: None,
+            cache_limit: DEFAULT_CACHE_LIMIT,
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+impl StoreBuilder {
+    /// Puts the store on `store` (any [`ObjectStore`]: S3, GCS, Azure, a
+    /// local directory, memory), its objects under `prefix`. The builder's
+    /// directory then holds the local cache of fetched log objects (see
+    /// [`StoreBuilder::cache_dir`]). `Store::builder("s3://bucket/prefix")`
+    /// does the same for S3, configured from the standard `AWS_*`
+    /// environment variables.
+    pub fn object_store(mut self, store: Arc<dyn ObjectStore>, prefix: impl Into<String>) -> Self {
+        self.remote.store = Some((store, prefix.into()));
+        self
+    }
+
+    /// Where a store on object storage caches the log objects it fetched
+    /// (default: the builder's directory, or for an `s3://` address
+    /// `tessera-cache` in the system's temporary directory). Each store
+    /// gets its own subdirectory, named by the id in its `FORMAT` object.
+    pub fn cache_dir(mut self, dir: impl AsRef<Path>) -> Self {
+        self.remote.cache_dir = Some(dir.as_ref().to_path_buf());
+        self
+    }
+
+    /// The most bytes of cached log objects a store on object storage keeps
+    /// (default [`DEFAULT_CACHE_LIMIT`]); the least recently read are evicted
+    /// first, and fetched again when read.
+    pub fn cache_limit(mut self, bytes: u64) -> Self {
+        self.remote.cache_limit = bytes;
+        self
+    }
+
+    /// How object-store calls are retried (tests shorten the waits).
+    #[cfg(test)]
+    pub(crate) fn object_store_retry(mut self, retry: RetryPolicy) -> Self {
+        self.remote.retry = retry;
+        self
+    }
+
+    /// Whether the store is on object storage.
+    pub(super) fn is_remote(&self) -> bool {
+        self.remote.store.is_some() || object_store_url(&self.dir).is_some()
+    }
+}
+
+/// The object store and local cache behind a [`Store`] on object storage.
+pub(super) struct RemoteBackend {
+    client: Client,
+    cache: Cache,
+    log: Mutex<LogState>,
+    /// Every log object below this number has been read.
+    read_below: AtomicU64,
+}
+
+/// How far this handle has read the log.
+struct LogState {
+    /// The next log object to read (or to create).
+    next_id: u64,
+    /// The commit frame of the last batch read.
+    after: Option<FrameRef>,
+}
+
+/// Opens (or creates) the store on object storage the builder names.
+pub(super) fn open(builder: StoreBuilder) -> Result<Store> {
+    let (store, prefix, default_cache) = match &builder.remote.store {
+        Some((store, prefix)) => (Arc::clone(store), prefix.clone(), builder.dir.clone()),
+        None => {
+            let url = object_store_url(&builder.dir).unwrap_or_default();
+            let (store, prefix) = s3_from_env(&url)?;
+            (store, prefix, std::env::temp_dir().join("tessera-cache"))
+        }
+    };
+    let client = Client::new(store, &prefix, builder.remote.retry)?;
+    let store_id = store_id(&client, builder.read_only)?;
+    let cache_root = builder.remote.cache_dir.clone().unwrap_or(default_cache);
+    let cache = Cache::open(&cache_root.join(&store_id), builder.remote.cache_limit)?;
+    let poison = Arc::new(Poison::default());
+    let segments = SegmentSet::open(
+        cache.dir(),
+        Arc::clone(&builder.io),
+        Arc::clone(&poison),
+        builder.segment_capacity,
+        false,
+    )?;
+    let backend = RemoteBackend {
+        client,
+        cache,
+        log: Mutex::new(LogState {
+            next_id: 1,
+            after: None,
+        }),
+        read_below: AtomicU64::new(1),
+    };
+    let mut inner = Inner {
+        dir: backend.cache.dir().to_path_buf(),
+        io: builder.io,
+        index_kind: builder.index.unwrap_or_default(),
+        index: RwLock::new(Box::new(EmptyIndex)),
+        overlay: Overlay::default(),
+        segments,
+        poison,
+        durability: builder.durability,
+        verify_checksums: builder.verify_checksums,
+        read_only: builder.read_only,
+        checkpoint_every: usize::MAX,
+        retry_checkpoint_at: AtomicUsize::new(0),
+        broken: None,
+        segment_sync: GroupCommit::default(),
+        checkpoint: Mutex::new(Checkpoint::default()),
+        recovery: RecoveryReport::default(),
+        retention: builder.retention,
+        clock: builder.clock,
+        segment_capacity: builder.segment_capacity,
+        compaction: builder.compaction,
+        compaction_running: Mutex::new(()),
+        background: Background::default(),
+        position: Mutex::default(),
+        _lock: None,
+        remote: None,
+    };
+    let batches = backend.catch_up(&inner, &mut backend.lock())?;
+    inner.recovery.replayed_batches = batches;
+    inner.remote = Some(backend);
+    Ok(Store {
+        inner: Arc::new(inner),
+    })
+}
+
+/// An S3 store for `url` (`s3://bucket/prefix`), configured from the
+/// `AWS_*` environment, and the prefix.
+fn s3_from_env(url: &str) -> Result<(Arc<dyn ObjectStore>, String)> {
+    let unusable = |reason: String| Error::ObjectStore {
+        operation: "configure",
+        object: url.to_owned(),
+        reason,
+    };
+    let rest = url
+        .strip_prefix("s3://")
+        .ok_or_else(|| unusable("not an s3:// address".into()))?;
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    if bucket.is_empty() {
+        return Err(unusable("the address names no bucket".into()));
+    }
+    // A process has one TLS crypto provider; one installed before stays.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let store = object_store::aws::AmazonS3Builder::from_env()
+        .with_bucket_name(bucket)
+        .build()
+        .map_err(|e| unusable(e.to_string()))?;
+    Ok((Arc::new(store), prefix.trim_matches('/').to_owned()))
+}
+
+/// The id in the store's `FORMAT` object, created if the store is new.
+fn store_id(client: &Client, read_only: bool) -> Result<String> {
+    let name = crate::remote::FORMAT_OBJECT;
+    let bytes = match client.get(name)? {
+        Some(bytes) => bytes,
+        None if read_only => {
+            return Err(Error::NotAStore {
+                path: PathBuf::from(client.describe()),
+            });
+        }
+        None => {
+            let ours = Bytes::from(format_bytes(&new_store_id()));
+            match client.create(name, &ours)? {
+                Created::Ours => ours,
+                Created::Taken(theirs) => theirs,
+            }
+        }
+    };
+    let object = client.path(name).to_string();
+    let (version, id) = parse_format(&bytes).map_err(|reason| Error::CorruptObject {
+        object: object.clone(),
+        reason,
+    })?;
+    if version != FORMAT_VERSION {
+        return Err(Error::UnsupportedFormat {
+            path: PathBuf::from(object),
+            found: version,
+            supported: FORMAT_VERSION,
+        });
+    }
+    Ok(id)
+}
+
+/// A fresh store id: 16 hex digits from the process's random hash keys,
+/// the time and the process id.
+fn new_store_id() -> String {
+    let mut hasher = RandomState::new().build_hasher();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    hasher.write_u128(nanos);
+    hasher.write_u32(std::process::id());
+    format!("{:016x}", hasher.finish())
+}
+
+impl RemoteBackend {
+    fn lock(&self) -> MutexGuard<'_, LogState> {
+        self.log.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Reads every log object after the last one read, in order, into the
+    /// store's view; returns how many.
+    fn catch_up(&self, inner: &Inner, state: &mut LogState) -> Result<u64> {
+        let mut batches = 0;
+        while let Some(segment) = self.fetch(inner, state.next_id)? {
+            self.apply(inner, state, &segment)?;
+            batches += 1;
+        }
+        Ok(batches)
+    }
+
+    /// Log object `id` mapped: from the set, the cache, or the object store
+    /// (then cached); `None` if the log has no object `id`.
+    fn fetch(&self, inner: &Inner, id: u64) -> Result<Option<Arc<Segment>>> {
+        if let Some(segment) = inner.segments.get(id) {
+            self.cache.touch(id);
+            return Ok(Some(segment));
+        }
+        let segment = match self.cache.load(id)? {
+            Some(segment) => segment,
+            None => match self.client.get(&log_object_name(id))? {
+                Some(bytes) => self.cache.insert(id, &bytes)?,
+                None => return Ok(None),
+            },
+        };
+        Ok(Some(self.install(inner, segment)))
+    }
+
+    /// Puts a freshly mapped log object in the store's set and evicts what
+    /// the cache limit asks for (never this object).
+    fn install(&self, inner: &Inner, segment: Segment) -> Arc<Segment> {
+        let segment = Arc::new(segment);
+        inner.segments.install(Arc::clone(&segment));
+        let evicted = self.cache.evict(segment.id());
+        if !evicted.is_empty() {
+            inner.segments.keep_only(&|id| !evicted.contains(&id));
+        }
+        segment
+    }
+
+    /// Replays log object `segment` (the next one) into the store's view.
+    /// It must hold exactly one committed batch, every frame sound, its
+    /// sequence numbers after the last batch read: it is checked whole
+    /// before anything of it is applied.
+    fn apply(&self, inner: &Inner, state: &mut LogState, segment: &Arc<Segment>) -> Result<()> {
+        let id = segment.id();
+        let segments = std::slice::from_ref(segment);
+        let checked = replay(segments, state.after, PayloadChecks::All, |_| {})
+            .map_err(|e| e.0)
+            .and_then(|scan| {
+                let end = scan.ends.first();
+                if let Some(reason) = end.and_then(|e| e.stopped) {
+                    return Err(reason.to_owned());
+                }
+                let whole = end.is_some_and(|e| e.committed_end == segment.mapped_len());
+                if scan.batches != 1 || !whole {
+                    return Err("the object is not exactly one committed batch".into());
+                }
+                Ok(())
+            });
+        if let Err(reason) = checked {
+            return Err(Error::CorruptObject {
+                object: self.client.path(&log_object_name(id)).to_string(),
+                reason,
+            });
+        }
+        let scan = replay_into(
+            segments,
+            &inner.overlay,
+            None,
+            state.after,
+            PayloadChecks::ExceptSegment(id),
+        )?;
+        state.after = scan.last_committed;
+        state.next_id = id + 1;
+        self.read_below.store(state.next_id, Ordering::Release);
+        Ok(())
+    }
+
+    /// Commits one batch as the next log object: catches up, creates the
+    /// object, and if another writer took its number first, reads that
+    /// one and tries the next number, the batch renumbered.
+    pub(super) fn commit(&self, inner: &Inner, changes: &[ChangeFrame<'_>]) -> Result<()> {
+        let mut state = self.lock();
+        for _ in 0..MAX_CONFLICTS {
+            self.catch_up(inner, &mut state)?;
+            let id = state.next_id;
+            let first_seq = state.after.map_or(1, |at| at.seq + 1);
+            let ours = Bytes::from(encode_log_object(id, first_seq, changes));
+            let (bytes, committed) = match self.client.create(&log_object_name(id), &ours)? {
+                Created::Ours => (ours, true),
+                Created::Taken(theirs) => (theirs, false),
+            };
+            let segment = self.install(inner, self.cache.insert(id, &bytes)?);
+            self.apply(inner, &mut state, &segment)?;
+            if committed {
+                return Ok(());
+            }
+            log::debug!("log object {id} was taken by another writer; retrying after it");
+        }
+        Err(Error::ObjectStore {
+            operation: "commit",
+            object: self.client.describe(),
+            reason: format!("lost the race for the next log object {MAX_CONFLICTS} times in a row"),
+        })
+    }
+
+    /// Catches up with the log: [`Store::refresh`] of a store on object storage.
+    pub(super) fn refresh(&self, inner: &Inner) -> Result<Refresh> {
+        let batches = self.catch_up(inner, &mut self.lock())?;
+        Ok(if batches == 0 {
+            Refresh::Unchanged
+        } else {
+            Refresh::CaughtUp { batches }
+        })
+    }
+
+    /// Log object `id` for a read: mapped, or fetched again after eviction.
+    pub(super) fn segment(&self, inner: &Inner, id: u64) -> Result<Option<Arc<Segment>>> {
+        if let Some(segment) = inner.segments.get(id) {
+            self.cache.touch(id);
+            return Ok(Some(segment));
+        }
+        if id >= self.read_below.load(Ordering::Acquire) {
+            return Ok(None);
+        }
+        self.fetch(inner, id)
+    }
+
+    /// The cache (tests look at it).
+    #[cfg(test)]
+    pub(super) fn cache(&self) -> &Cache {
+        &self.cache
+    }
+}
+
+impl Store {
+    /// The local cache of a store on object storage (tests look at it).
+    #[cfg(test)]
+    pub(crate) fn remote_cache(&self) -> Option<&Cache> {
+        self.inner.remote.as_ref().map(RemoteBackend::cache)
+    }
+}
