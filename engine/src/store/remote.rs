@@ -28,7 +28,7 @@ use crate::error::{Error, Result};
 use crate::format::FORMAT_VERSION;
 use crate::index::EmptyIndex;
 use crate::index::checkpoint::Checkpoint;
-use crate::log::{FrameRef, PayloadChecks, replay};
+use crate::log::{FrameRef, replay};
 use crate::poison::Poison;
 use crate::remote::{
     Cache, Client, Created, RetryPolicy, encode_log_object, format_bytes, log_object_name,
@@ -309,7 +309,7 @@ impl RemoteBackend {
     fn apply(&self, inner: &Inner, state: &mut LogState, segment: &Arc<Segment>) -> Result<()> {
         let id = segment.id();
         let segments = std::slice::from_ref(segment);
-        let checked = replay(segments, state.after, PayloadChecks::All, |_| {})
+        let checked = replay(segments, state.after, true, |_| {})
             .map_err(|e| e.0)
             .and_then(|scan| {
                 let end = scan.ends.first();
@@ -328,13 +328,7 @@ impl RemoteBackend {
                 reason,
             });
         }
-        let scan = replay_into(
-            segments,
-            &inner.overlay,
-            None,
-            state.after,
-            PayloadChecks::ExceptSegment(id),
-        )?;
+        let scan = replay_into(segments, &inner.overlay, None, state.after, false)?;
         state.after = scan.last_committed;
         state.next_id = id + 1;
         self.read_below.store(state.next_id, Ordering::Release);
