@@ -37,7 +37,11 @@ impl<'a> Session<'a> {
     /// `--create` says to make one there.
     pub(crate) fn open_for_writing(&self) -> Result<Arc<Store>, Box<dyn Error>> {
         let dir = self.store_dir();
-        if !self.global.create && !is_store(dir) && !is_empty_or_missing(dir)? {
+        if !self.global.create
+            && !is_object_store(dir)
+            && !is_store(dir)
+            && !is_empty_or_missing(dir)?
+        {
             return Err(format!(
                 "{} is not a Tessera store and not empty: refusing to make it one \
                  (run `{} init` or pass --create to do so)",
@@ -117,9 +121,16 @@ impl<'a> Session<'a> {
     }
 }
 
-/// Whether `dir` holds a store (its `FORMAT` file).
+/// Whether `dir` holds a store (its `FORMAT` file). An object-store address
+/// counts as one: the engine's open says whether there is a store behind it.
 pub(crate) fn is_store(dir: &Path) -> bool {
-    dir.join("FORMAT").is_file()
+    is_object_store(dir) || dir.join("FORMAT").is_file()
+}
+
+/// Whether `--store` names a store on object storage (`s3://bucket/prefix`)
+/// rather than a directory.
+pub(crate) fn is_object_store(dir: &Path) -> bool {
+    dir.to_str().is_some_and(|d| d.starts_with("s3://"))
 }
 
 fn is_empty_or_missing(dir: &Path) -> Result<bool, Box<dyn Error>> {

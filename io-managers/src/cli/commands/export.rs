@@ -17,7 +17,7 @@ use tessera_engine::{ArrowPartition, AssetKey, Store};
 
 use super::{CommandResult, RunCommand, parse_asset, parse_partition, partition_key};
 use crate::cli::keys::{shown, shown_partition};
-use crate::cli::session::Session;
+use crate::cli::session::{Session, is_object_store};
 use crate::cli::version_args::VersionArgs;
 
 /// `tessera export ASSET PARTITION FILE`.
@@ -37,7 +37,7 @@ pub(crate) struct Export {
 impl RunCommand for Export {
     fn run(self, session: &Session<'_>) -> CommandResult {
         let to_stdout = self.file.as_os_str() == "-";
-        if !to_stdout {
+        if !to_stdout && !is_object_store(session.store_dir()) {
             refuse_inside_store(session.store_dir(), &self.file)?;
         }
         let partition = match self.partition.as_str() {

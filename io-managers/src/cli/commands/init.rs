@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::{CommandResult, RunCommand};
-use crate::cli::session::{Session, is_store};
+use crate::cli::session::{Session, is_object_store, is_store};
 
 /// `tessera init`.
 #[derive(Debug, Args)]
@@ -17,7 +17,9 @@ impl RunCommand for Init {
         let existed = is_store(dir);
         let store = session.create_or_open(dir)?;
         drop(store);
-        if existed {
+        if is_object_store(dir) {
+            outln!("{} is a Tessera store", dir.display());
+        } else if existed {
             outln!("{} is already a Tessera store", dir.display());
         } else {
             outln!("made a Tessera store in {}", dir.display());

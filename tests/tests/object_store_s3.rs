@@ -1,0 +1,248 @@
+//! The store on object storage against a real S3 wire protocol: a moto
+//! server that `.ci/s3-moto` starts on 127.0.0.1 (a free port) and stops,
+//! configured through the standard `AWS_*` environment; the bucket is
+//! `TESSERA_S3_BUCKET`. The tests are ignored in plain `cargo test` runs
+//! (they need the server): `.ci/s3-moto` runs them with `--ignored`.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use tessera_engine::object_store::aws::AmazonS3Builder;
+use tessera_engine::object_store::path::Path as ObjectPath;
+use tessera_engine::object_store::{ObjectStore, PutMode, PutOptions, PutPayload};
+use tessera_engine::{AssetKey, Error, PartitionKey, Refresh, Store, WriteBatch};
+
+const CHILD_URL: &str = "TESSERA_S3_CHILD_URL";
+const CHILD_CACHE: &str = "TESSERA_S3_CHILD_CACHE";
+const CHILD_WRITER: &str = "TESSERA_S3_CHILD_WRITER";
+const WRITERS: u32 = 4;
+const COMMITS: u32 = 25;
+
+fn bucket() -> String {
+    std::env::var("TESSERA_S3_BUCKET").expect("TESSERA_S3_BUCKET (run through .ci/s3-moto)")
+}
+
+/// A prefix no other test or run uses.
+fn unique_prefix(test: &str) -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("{test}-{}-{nanos}", std::process::id())
+}
+
+fn url(prefix: &str) -> String {
+    format!("s3://{}/{prefix}", bucket())
+}
+
+fn open(url: &str, cache: &Path) -> Store {
+    Store::builder(url)
+        .cache_dir(cache)
+        .open()
+        .expect("open the store on S3")
+}
+
+fn key(writer: u32, commit: u32) -> PartitionKey {
+    PartitionKey::new(format!("w{writer}-{commit:03}")).expect("partition")
+}
+
+fn payload(writer: u32, commit: u32) -> Vec<u8> {
+    format!("writer {writer} commit {commit}")
+        .into_bytes()
+        .repeat(50)
+}
+
+fn assets() -> [AssetKey; 2] {
+    [
+        AssetKey::new(["left"]).expect("asset"),
+        AssetKey::new(["right"]).expect("asset"),
+    ]
+}
+
+/// One writer process of [`several_writer_processes_lose_no_commit`]: it
+/// commits `COMMITS` batches, each the same partition of both assets.
+#[test]
+#[ignore = "a child process of several_writer_processes_lose_no_commit"]
+fn s3_child_writer() {
+    let (Ok(url), Ok(cache), Ok(writer)) = (
+        std::env::var(CHILD_URL),
+        std::env::var(CHILD_CACHE),
+        std::env::var(CHILD_WRITER),
+    ) else {
+        return;
+    };
+    let writer: u32 = writer.parse().expect("writer number");
+    let store = open(&url, Path::new(&cache));
+    for commit in 0..COMMITS {
+        let mut batch = WriteBatch::new();
+        for asset in &assets() {
+            batch.put(asset, &key(writer, commit), payload(writer, commit));
+        }
+        store.write(batch).expect("commit");
+    }
+}
+
+#[test]
+#[ignore = "needs a moto server: run .ci/s3-moto"]
+fn several_writer_processes_lose_no_commit() {
+    let url = url(&unique_prefix("writers"));
+    let caches = tempfile::tempdir().expect("tempdir");
+    let reader = open(&url, &caches.path().join("reader"));
+    let exe = std::env::current_exe().expect("test binary");
+    let children: Vec<_> = (0..WRITERS)
+        .map(|writer| {
+            let cache = caches.path().join(format!("writer-{writer}"));
+            Command::new(&exe)
+                .args([
+                    "s3_child_writer",
+                    "--exact",
+                    "--ignored",
+                    "--test-threads=1",
+                ])
+                .env(CHILD_URL, &url)
+                .env(CHILD_CACHE, &cache)
+                .env(CHILD_WRITER, writer.to_string())
+                .spawn()
+                .expect("spawn a writer process")
+        })
+        .collect();
+    for mut child in children {
+        assert!(
+            child.wait().expect("wait").success(),
+            "a writer process failed"
+        );
+    }
+    let batches = u64::from(WRITERS * COMMITS);
+    assert_eq!(
+        reader.refresh().expect("refresh"),
+        Refresh::CaughtUp { batches },
+        "the reader catches up with every commit"
+    );
+    let fresh = open(&url, &caches.path().join("fresh"));
+    assert_eq!(
+        fresh.recovery().replayed_batches,
+        batches,
+        "one log object per commit"
+    );
+    for store in [&reader, &fresh] {
+        for asset in &assets() {
+            assert_eq!(
+                store.list_partitions(asset).expect("list").len(),
+                (WRITERS * COMMITS) as usize,
+                "no commit lost, no batch torn"
+            );
+        }
+        for writer in 0..WRITERS {
+            for commit in 0..COMMITS {
+                for asset in &assets() {
+                    let blob = store
+                        .get(asset, &key(writer, commit))
+                        .expect("get")
+                        .expect("committed");
+                    assert_eq!(&*blob, payload(writer, commit).as_slice());
+                }
+            }
+        }
+    }
+}
+
+#[test]
+#[ignore = "needs a moto server: run .ci/s3-moto"]
+fn the_server_enforces_conditional_creates() {
+    let prefix = unique_prefix("conditional");
+    let caches = tempfile::tempdir().expect("tempdir");
+    let store = open(&url(&prefix), caches.path());
+    store
+        .put(&assets()[0], &key(0, 0), &b"first"[..])
+        .expect("put");
+    let s3 = AmazonS3Builder::from_env()
+        .with_bucket_name(bucket())
+        .build()
+        .expect("S3 client");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let taken = ObjectPath::from(format!("{prefix}/log/{:020}", 1));
+    let create = PutOptions {
+        mode: PutMode::Create,
+        ..PutOptions::default()
+    };
+    let second = runtime.block_on(s3.put_opts(&taken, PutPayload::from_static(b"x"), create));
+    assert!(
+        matches!(
+            second,
+            Err(tessera_engine::object_store::Error::AlreadyExists { .. })
+        ),
+        "{second:?}"
+    );
+    let blob = store
+        .get(&assets()[0], &key(0, 0))
+        .expect("get")
+        .expect("kept");
+    assert_eq!(&*blob, b"first");
+    let garbage = ObjectPath::from(format!("{prefix}/log/{:020}", 2));
+    runtime
+        .block_on(s3.put_opts(
+            &garbage,
+            PutPayload::from_static(b"garbage"),
+            PutOptions::default(),
+        ))
+        .expect("put garbage");
+    let error = store.refresh().expect_err("a foreign log object");
+    assert!(matches!(error, Error::CorruptObject { .. }), "{error}");
+}
+
+#[test]
+#[ignore = "needs a moto server: run .ci/s3-moto"]
+fn a_held_blob_outlives_the_eviction_of_its_object() {
+    let url = url(&unique_prefix("eviction"));
+    let caches = tempfile::tempdir().expect("tempdir");
+    let writer = open(&url, &caches.path().join("writer"));
+    for n in 0..3u8 {
+        writer
+            .put(&assets()[0], &key(0, n.into()), vec![n; 100_000])
+            .expect("put");
+    }
+    let reader = Store::builder(&url)
+        .cache_dir(caches.path().join("reader"))
+        .cache_limit(150_000)
+        .open()
+        .expect("open");
+    let held = reader
+        .get(&assets()[0], &key(0, 0))
+        .expect("get")
+        .expect("present");
+    assert!(
+        held.is_in_mapping(held.as_ptr()),
+        "zero-copy from the cache"
+    );
+    for n in 1..3u8 {
+        let blob = reader
+            .get(&assets()[0], &key(0, n.into()))
+            .expect("get")
+            .expect("present");
+        assert!(blob.iter().all(|&b| b == n));
+    }
+    let cached = std::fs::read_dir(reader.path())
+        .expect("cache directory")
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".seg"))
+        })
+        .count();
+    assert!(
+        cached < 3,
+        "the cache limit evicted an object ({cached} cached)"
+    );
+    assert_eq!(held.len(), 100_000);
+    assert!(
+        held.iter().all(|&b| b == 0),
+        "the held blob keeps its bytes"
+    );
+    let again = reader
+        .get(&assets()[0], &key(0, 0))
+        .expect("get")
+        .expect("fetched again");
+    assert!(again.iter().all(|&b| b == 0));
+}
