@@ -92,6 +92,8 @@ struct Inner {
     background: Background,
     /// How far a read-only store has read the log (see [`Store::refresh`]).
     position: Mutex<refresh::LogPosition>,
+    /// The process that opened the store (see `Drop`).
+    opened_by: u32,
     _lock: Option<DirLock>,
     /// The object store and cache of a store on object storage.
     #[cfg(feature = "object-store")]
@@ -250,7 +252,15 @@ impl Inner {
 impl Drop for Inner {
     /// Best effort: segments synced, then a checkpoint, then the active
     /// segment sealed. Nothing acknowledged depends on it.
+    ///
+    /// A process forked from the one that opened the store (a Python
+    /// `os.fork()` child, say) only lets go of its copy: the store, its lock,
+    /// its active segment and its index stay the parent's, and the child has
+    /// no background thread to stop.
     fn drop(&mut self) {
+        if std::process::id() != self.opened_by {
+            return;
+        }
         self.background.stop();
         if self.read_only || self.poison.is_set() || self.is_remote() {
             return;

@@ -83,6 +83,7 @@ pub(super) fn open(builder: StoreBuilder) -> Result<Store> {
         compaction_running: Mutex::new(()),
         background: Background::default(),
         position: Mutex::default(),
+        opened_by: std::process::id(),
         _lock: Some(lock),
         #[cfg(feature = "object-store")]
         remote: None,
@@ -151,6 +152,7 @@ fn open_read_only(builder: StoreBuilder) -> Result<Store> {
         compaction_running: Mutex::new(()),
         background: Background::default(),
         position: Mutex::new(read.position),
+        opened_by: std::process::id(),
         _lock: None,
         #[cfg(feature = "object-store")]
         remote: None,

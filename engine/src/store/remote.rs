@@ -177,6 +177,7 @@ pub(super) fn open(builder: StoreBuilder) -> Result<Store> {
         compaction_running: Mutex::new(()),
         background: Background::default(),
         position: Mutex::default(),
+        opened_by: std::process::id(),
         _lock: None,
         remote: None,
     };

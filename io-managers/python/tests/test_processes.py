@@ -6,10 +6,14 @@ four parallel steps on one store."""
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import pathlib
 import pickle
+import signal
+import sys
+import time
 
 import dagster as dg
 import pyarrow as pa
@@ -261,3 +265,46 @@ def test_write_linger_zero_releases_the_lock_at_once(store_dir: str) -> None:
     manager.handle_output(dg.build_output_context(asset_key=dg.AssetKey("raw")), b"x")
     with td.Store(store_dir, lock_timeout=0.0) as store:
         assert store.get(["raw"], None).to_bytes() == b"x"
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_dropping_its_copy_of_a_writable_store_leaves_it_alone(
+    store_dir: str,
+) -> None:
+    """A child forked while the parent holds a writable store (as a lingering writer
+    or keep_open does) drops its copy without flushing, sealing or waiting for the
+    parent's background thread, which does not exist in the child (joining it
+    panicked before the engine checked the process id)."""
+    store = td.Store(store_dir, durability="buffered")
+    store.put(["a"], "p", b"1")
+    segment = next(pathlib.Path(store_dir, "segments").iterdir())
+    preallocated = segment.stat().st_size
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            # A panic in the store's drop surfaces as an unraisable exception.
+            sys.unraisablehook = lambda _: os._exit(3)
+            del store
+            gc.collect()
+            code = 0
+        finally:
+            os._exit(code)
+    deadline = time.monotonic() + 60
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            pytest.fail("the child hung dropping its copy of the store")
+        time.sleep(0.01)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert segment.stat().st_size == preallocated, "the child sealed the parent's segment"
+    store.put(["a"], "q", b"2")
+    store.close()
+    with td.Store(store_dir) as again:
+        assert again.get(["a"], "p").to_bytes() == b"1"
+        assert again.get(["a"], "q").to_bytes() == b"2"
+        assert again.verify()["ok"]
