@@ -78,11 +78,11 @@ pub use object_store;
 pub use record::{Checksum, RecordMeta};
 pub use retention::{Clock, Retention};
 pub use segment::QuarantinedSegment;
-#[cfg(feature = "object-store")]
-pub use store::DEFAULT_CACHE_LIMIT;
 pub use store::{
     BrokenOrdering, CompactionOptions, CompactionProgress, CompactionReport, CutTail,
     DEFAULT_CHECKPOINT_EVERY, DEFAULT_SEGMENT_CAPACITY, DamagedPartition, IndexMismatch,
     IndexRebuild, MAX_KEY_LEN, MAX_METADATA_LEN, MAX_PAYLOAD_LEN, RecoveryReport, Refresh, Store,
     StoreBuilder, StoreStats, VerifyReport, VersionInfo,
 };
+#[cfg(feature = "object-store")]
+pub use store::{DEFAULT_CACHE_LIMIT, DEFAULT_REMOTE_CHECKPOINT_EVERY};

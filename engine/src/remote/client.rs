@@ -146,6 +146,37 @@ impl Client {
         }
     }
 
+    /// The names (under the prefix) of the objects whose names start with
+    /// `name/`, retried like a `GET`.
+    ///
+    /// # Errors
+    /// As [`Client::get`].
+    pub(crate) fn list(&self, name: &str) -> Result<Vec<String>> {
+        use futures::TryStreamExt;
+        let path = self.path(name);
+        let mut failures = 0;
+        loop {
+            let listed = self
+                .runtime
+                .block_on(self.store.list(Some(&path)).try_collect::<Vec<_>>());
+            match listed {
+                Ok(objects) => {
+                    return Ok(objects
+                        .into_iter()
+                        .map(|meta| meta.location.to_string())
+                        .collect());
+                }
+                Err(error) => {
+                    failures += 1;
+                    if !is_transient(&error) || failures >= self.retry.attempts {
+                        return Err(self.error("list", name, &error));
+                    }
+                    std::thread::sleep(self.retry.backoff(failures));
+                }
+            }
+        }
+    }
+
     /// Creates object `name` with `bytes` unless it exists (one conditional
     /// `PUT`), and says whose object is then in place. A failure that leaves
     /// it unknown whether the create landed is resolved by reading the

@@ -26,9 +26,14 @@ fn quick_retry() -> RetryPolicy {
 }
 
 fn open(store: &Arc<dyn ObjectStore>, cache: &Path) -> Store {
+    open_with_checkpoints(store, cache, crate::DEFAULT_REMOTE_CHECKPOINT_EVERY)
+}
+
+fn open_with_checkpoints(store: &Arc<dyn ObjectStore>, cache: &Path, every: u64) -> Store {
     Store::builder(cache)
         .object_store(Arc::clone(store), PREFIX)
         .object_store_retry(quick_retry())
+        .remote_checkpoint_every(every)
         .open()
         .expect("open the store on object storage")
 }
@@ -448,12 +453,82 @@ fn operations_the_backend_lacks_are_unsupported_not_silent() {
     unsupported(writer.compact().map(drop), "compact");
     unsupported(writer.verify().map(drop), "verify");
     unsupported(writer.stats().map(drop), "stats");
-    unsupported(writer.checkpoint(), "checkpoint");
     unsupported(writer.rebuild_index().map(drop), "rebuild_index");
     writer
         .flush()
         .expect("every write is durable when it returns");
     writer.close().expect("close");
+}
+
+#[test]
+fn opens_read_the_latest_checkpoint_and_the_log_after_it() {
+    let store = in_memory();
+    let caches = tempfile::tempdir().expect("tempdir");
+    let writer = open_with_checkpoints(&store, &caches.path().join("w"), 3);
+    for n in 0..7 {
+        writer
+            .put(&asset(), &day(n), format!("v{n}").into_bytes())
+            .expect("put");
+    }
+    writer
+        .put(&asset(), &day(2), &b"newer"[..])
+        .expect("object 8");
+    assert!(writer.delete(&asset(), &day(3)).expect("object 9"));
+    writer
+        .put(&asset(), &day(9), &b"after"[..])
+        .expect("object 10");
+    let reader = open(&store, &caches.path().join("r"));
+    assert_eq!(
+        reader.recovery().replayed_batches,
+        1,
+        "checkpoint 9 and log object 10 only"
+    );
+    let cache = reader.remote_cache().expect("remote");
+    assert!(
+        !cache.contains(1),
+        "nothing before the checkpoint fetched yet"
+    );
+    assert_eq!(
+        value(&reader, 0),
+        Some(b"v0".to_vec()),
+        "log object 1, fetched on read"
+    );
+    assert!(cache.contains(1));
+    assert_eq!(value(&reader, 2), Some(b"newer".to_vec()));
+    assert_eq!(value(&reader, 3), None);
+    assert_eq!(value(&reader, 9), Some(b"after".to_vec()));
+    let listed = reader.list_partitions(&asset()).expect("list");
+    assert_eq!(listed, [0, 1, 2, 4, 5, 6, 9].map(day).to_vec());
+
+    writer.checkpoint().expect("a checkpoint on demand");
+    let again = open(&store, &caches.path().join("r2"));
+    assert_eq!(again.recovery().replayed_batches, 0);
+    assert_eq!(again.list_partitions(&asset()).expect("list"), listed);
+}
+
+#[test]
+fn a_damaged_checkpoint_is_a_typed_error() {
+    let store = in_memory();
+    let caches = tempfile::tempdir().expect("tempdir");
+    let writer = open_with_checkpoints(&store, &caches.path().join("w"), 1);
+    writer.put(&asset(), &day(1), &b"one"[..]).expect("put");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let name = ObjectPath::from(format!("{PREFIX}/checkpoint/{:020}", 1));
+    let mut bytes = runtime
+        .block_on(async { store.get(&name).await?.bytes().await })
+        .expect("the checkpoint after object 1")
+        .to_vec();
+    bytes[40] ^= 1;
+    runtime
+        .block_on(store.put(&name, PutPayload::from(bytes)))
+        .expect("overwrite");
+    let error = Store::builder(caches.path().join("r"))
+        .object_store(store, PREFIX)
+        .open()
+        .expect_err("damaged checkpoint");
+    assert!(matches!(error, Error::CorruptObject { .. }), "{error}");
 }
 
 /// One step of the model test: a write through one of two handles, or a
@@ -497,7 +572,10 @@ proptest! {
     fn two_handles_follow_the_model(steps in prop::collection::vec(step(), 1..30)) {
         let store = in_memory();
         let caches = tempfile::tempdir().expect("tempdir");
-        let handles = [open(&store, &caches.path().join("a")), open(&store, &caches.path().join("b"))];
+        let handles = [
+            open_with_checkpoints(&store, &caches.path().join("a"), 2),
+            open_with_checkpoints(&store, &caches.path().join("b"), 3),
+        ];
         let mut model = BTreeMap::new();
         for step in steps {
             let handle = match &step {

@@ -33,11 +33,18 @@ impl Store {
     /// own whenever [`StoreBuilder::checkpoint_every`](super::StoreBuilder::checkpoint_every)
     /// changes are waiting.
     ///
+    /// On a store on object storage, catches up with the log and writes the
+    /// checkpoint object after its last log object (writers also do so every
+    /// `StoreBuilder::remote_checkpoint_every` commits; feature `object-store`).
+    ///
     /// # Errors
-    /// As [`Store::flush`]; [`Error::Unsupported`] on a store on object storage.
+    /// As [`Store::flush`].
     pub fn checkpoint(&self) -> Result<()> {
         self.inner.check_writable()?;
-        self.inner.check_local("checkpoint")?;
+        #[cfg(feature = "object-store")]
+        if let Some(remote) = &self.inner.remote {
+            return remote.checkpoint(&self.inner);
+        }
         self.inner.checkpoint()
     }
 

@@ -12,6 +12,8 @@ mod recovery;
 mod refresh;
 #[cfg(feature = "object-store")]
 mod remote;
+#[cfg(feature = "object-store")]
+mod remote_checkpoint;
 mod space;
 mod stats;
 #[cfg(test)]
@@ -33,7 +35,7 @@ pub use compact::{CompactionOptions, CompactionProgress, CompactionReport};
 pub use recovery::{CutTail, IndexRebuild, RecoveryReport};
 pub use refresh::Refresh;
 #[cfg(feature = "object-store")]
-pub use remote::DEFAULT_CACHE_LIMIT;
+pub use remote::{DEFAULT_CACHE_LIMIT, DEFAULT_REMOTE_CHECKPOINT_EVERY};
 pub use stats::StoreStats;
 pub use verify::{DamagedPartition, IndexMismatch, VerifyReport};
 pub use versions::VersionInfo;

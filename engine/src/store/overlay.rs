@@ -199,6 +199,15 @@ impl Overlay {
         }
     }
 
+    /// An overlay holding `entries` (a store on object storage's view,
+    /// loaded from a checkpoint object).
+    #[cfg(feature = "object-store")]
+    pub(crate) fn from_entries(entries: BTreeMap<Vec<u8>, OverlayEntry>) -> Self {
+        Self {
+            entries: RwLock::new(entries),
+        }
+    }
+
     /// Replaces every entry with `other`'s (a read-only store's view rebuilt
     /// from the log).
     pub(crate) fn replace_with(&self, other: Overlay) {

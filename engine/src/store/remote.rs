@@ -22,6 +22,7 @@ use super::open::replay_into;
 use super::overlay::Overlay;
 use super::recovery::RecoveryReport;
 use super::refresh::Refresh;
+use super::remote_checkpoint::{ViewCheckpoint, checkpoint_id, checkpoint_name};
 use super::{Inner, Store};
 use crate::durability::GroupCommit;
 use crate::error::{Error, Result};
@@ -39,6 +40,9 @@ use crate::segment::{ChangeFrame, Segment, SegmentSet};
 /// Default size limit of the local cache of log objects (1 GiB).
 pub const DEFAULT_CACHE_LIMIT: u64 = 1 << 30;
 
+/// Default number of commits between two checkpoint objects.
+pub const DEFAULT_REMOTE_CHECKPOINT_EVERY: u64 = 256;
+
 /// How many times in a row a commit may lose the race for the next log
 /// object before it gives up.
 const MAX_CONFLICTS: u32 = 1000;
@@ -49,6 +53,7 @@ pub(super) struct RemoteOptions {
     store: Option<(Arc<dyn ObjectStore>, String)>,
     cache_dir: Option<PathBuf>,
     cache_limit: u64,
+    checkpoint_every: u64,
     retry: RetryPolicy,
 }
 
@@ -58,6 +63,7 @@ impl Default for RemoteOptions {
             store: None,
             cache_dir: None,
             cache_limit: DEFAULT_CACHE_LIMIT,
+            checkpoint_every: DEFAULT_REMOTE_CHECKPOINT_EVERY,
             retry: RetryPolicy::default(),
         }
     }
@@ -92,6 +98,15 @@ impl StoreBuilder {
         self
     }
 
+    /// How many commits a store on object storage makes between two
+    /// checkpoint objects (default [`DEFAULT_REMOTE_CHECKPOINT_EVERY`], at
+    /// least 1): an open reads the latest checkpoint and the log objects
+    /// after it. The writer whose commit lands on a multiple writes it.
+    pub fn remote_checkpoint_every(mut self, commits: u64) -> Self {
+        self.remote.checkpoint_every = commits.max(1);
+        self
+    }
+
     /// How object-store calls are retried (tests shorten the waits).
     #[cfg(test)]
     pub(crate) fn object_store_retry(mut self, retry: RetryPolicy) -> Self {
@@ -109,6 +124,7 @@ impl StoreBuilder {
 pub(super) struct RemoteBackend {
     client: Client,
     cache: Cache,
+    checkpoint_every: u64,
     log: Mutex<LogState>,
     /// Every log object below this number has been read.
     read_below: AtomicU64,
@@ -144,21 +160,35 @@ pub(super) fn open(builder: StoreBuilder) -> Result<Store> {
         builder.segment_capacity,
         false,
     )?;
+    let (overlay, state) = match latest_checkpoint(&client)? {
+        Some((id, checkpoint)) => (
+            Overlay::from_entries(checkpoint.entries),
+            LogState {
+                next_id: id + 1,
+                after: Some(checkpoint.after),
+            },
+        ),
+        None => (
+            Overlay::default(),
+            LogState {
+                next_id: 1,
+                after: None,
+            },
+        ),
+    };
     let backend = RemoteBackend {
         client,
         cache,
-        log: Mutex::new(LogState {
-            next_id: 1,
-            after: None,
-        }),
-        read_below: AtomicU64::new(1),
+        checkpoint_every: builder.remote.checkpoint_every,
+        read_below: AtomicU64::new(state.next_id),
+        log: Mutex::new(state),
     };
     let mut inner = Inner {
         dir: backend.cache.dir().to_path_buf(),
         io: builder.io,
         index_kind: builder.index.unwrap_or_default(),
         index: RwLock::new(Box::new(EmptyIndex)),
-        overlay: Overlay::default(),
+        overlay,
         segments,
         poison,
         durability: builder.durability,
@@ -211,6 +241,34 @@ fn s3_from_env(url: &str) -> Result<(Arc<dyn ObjectStore>, String)> {
         .build()
         .map_err(|e| unusable(e.to_string()))?;
     Ok((Arc::new(store), prefix.trim_matches('/').to_owned()))
+}
+
+/// The newest checkpoint object and the log object it stands after, if any.
+fn latest_checkpoint(client: &Client) -> Result<Option<(u64, ViewCheckpoint)>> {
+    let newest = client
+        .list("checkpoint")?
+        .iter()
+        .filter_map(|name| checkpoint_id(name))
+        .max();
+    let Some(id) = newest else {
+        return Ok(None);
+    };
+    let name = checkpoint_name(id);
+    let corrupt = |reason: String| Error::CorruptObject {
+        object: client.path(&name).to_string(),
+        reason,
+    };
+    let bytes = client
+        .get(&name)?
+        .ok_or_else(|| corrupt("listed, then missing".into()))?;
+    let checkpoint = ViewCheckpoint::decode(&bytes).map_err(corrupt)?;
+    if checkpoint.after.segment != id {
+        return Err(corrupt(format!(
+            "it stands after log object {}, not {id}",
+            checkpoint.after.segment
+        )));
+    }
+    Ok(Some((id, checkpoint)))
 }
 
 /// The id in the store's `FORMAT` object, created if the store is new.
@@ -353,6 +411,15 @@ impl RemoteBackend {
             let segment = self.install(inner, self.cache.insert(id, &bytes)?);
             self.apply(inner, &mut state, &segment)?;
             if committed {
+                if id.is_multiple_of(self.checkpoint_every)
+                    && let Err(error) = self.write_checkpoint(inner, &state)
+                {
+                    log::warn!(
+                        "{}: writing the checkpoint after log object {id} failed (opens read \
+                         the log from the previous one): {error}",
+                        self.client.describe()
+                    );
+                }
                 return Ok(());
             }
             log::debug!("log object {id} was taken by another writer; retrying after it");
@@ -362,6 +429,32 @@ impl RemoteBackend {
             object: self.client.describe(),
             reason: format!("lost the race for the next log object {MAX_CONFLICTS} times in a row"),
         })
+    }
+
+    /// Writes the checkpoint of the view after the last log object read
+    /// (the log lock held: nothing else changes the view meanwhile), unless
+    /// one is there already. A commit only logs its failure: the commit is
+    /// in the log, and a missing checkpoint only makes opens read more of it.
+    fn write_checkpoint(&self, inner: &Inner, state: &LogState) -> Result<()> {
+        let Some(after) = state.after else {
+            return Ok(());
+        };
+        let checkpoint = ViewCheckpoint {
+            after,
+            entries: inner.overlay.up_to(u64::MAX).into_iter().collect(),
+        };
+        let name = checkpoint_name(after.segment);
+        self.client
+            .create(&name, &Bytes::from(checkpoint.encode()))
+            .map(drop)
+    }
+
+    /// Catches up with the log and writes the checkpoint after its last
+    /// object: [`Store::checkpoint`] of a store on object storage.
+    pub(super) fn checkpoint(&self, inner: &Inner) -> Result<()> {
+        let mut state = self.lock();
+        self.catch_up(inner, &mut state)?;
+        self.write_checkpoint(inner, &state)
     }
 
     /// Catches up with the log: [`Store::refresh`] of a store on object storage.
