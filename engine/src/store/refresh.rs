@@ -5,7 +5,7 @@
 //! process's compaction retires whole segments. A refresh catches up:
 //!
 //! - **Nothing changed** (the same segment files, and no frame after the last
-//!   committed batch read): a directory listing and one 64-byte `pread`.
+//!   committed batch read): a directory listing and one 4-byte `pread`.
 //! - **Appends**: the batches after the last one read are replayed into the
 //!   overlay, from the rest of the last segment and from new segments.
 //! - **A segment read before is gone** (compaction retired it), or the log
@@ -155,7 +155,7 @@ impl Store {
     /// or last refreshed (by the process holding the writer lock, or another
     /// handle): new puts and deletes become visible, in commit order, whole
     /// batches at a time. Cheap when nothing changed: a listing of the
-    /// segments directory and one 64-byte read.
+    /// segments directory and one 4-byte read.
     ///
     /// If compaction retired a segment this store had read, or the log does
     /// not go on where the last read stopped, the view is rebuilt by
