@@ -20,6 +20,7 @@ pub struct Payload<'a> {
     pub(crate) metadata: BTreeMap<String, String>,
     /// Whether Tessera's own encoder made the bytes (then they need no check
     /// before they are stored).
+    #[cfg(feature = "arrow")]
     pub(crate) from_tessera_writer: bool,
 }
 
@@ -48,6 +49,7 @@ impl<'a> Payload<'a> {
             bytes,
             data_version: None,
             metadata: BTreeMap::new(),
+            #[cfg(feature = "arrow")]
             from_tessera_writer: false,
         }
     }
