@@ -531,6 +531,53 @@ fn a_damaged_checkpoint_is_a_typed_error() {
     assert!(matches!(error, Error::CorruptObject { .. }), "{error}");
 }
 
+#[test]
+fn versions_and_history_follow_the_retention_through_checkpoints() {
+    let store = in_memory();
+    let caches = tempfile::tempdir().expect("tempdir");
+    let open_keeping_two = |cache: &str| {
+        Store::builder(caches.path().join(cache))
+            .object_store(Arc::clone(&store), PREFIX)
+            .object_store_retry(quick_retry())
+            .retention(crate::Retention::keep_last(2))
+            .remote_checkpoint_every(2)
+            .open()
+            .expect("open")
+    };
+    let writer = open_keeping_two("w");
+    for n in 0..3u8 {
+        writer.put(&asset(), &day(1), vec![n; 10]).expect("put");
+        // Distinct creation times, for get_as_of.
+        std::thread::sleep(Duration::from_millis(3));
+    }
+    let reader = open_keeping_two("r");
+    assert_eq!(
+        reader.recovery().replayed_batches,
+        1,
+        "checkpoint 2, then object 3"
+    );
+    let history = reader.history(&asset(), &day(1)).expect("history");
+    let versions: Vec<u64> = history.iter().map(|v| v.version).collect();
+    assert_eq!(versions.len(), 2, "keep_last(2): {versions:?}");
+    assert!(versions[0] > versions[1], "newest first");
+    let older = reader
+        .get_version(&asset(), &day(1), versions[1])
+        .expect("get_version")
+        .expect("retained");
+    assert_eq!(&*older, &[1u8; 10]);
+    let newest = reader
+        .get(&asset(), &day(1))
+        .expect("get")
+        .expect("present");
+    assert_eq!(&*newest, &[2u8; 10]);
+    let first_time = history[1].meta.created_at;
+    let as_of = reader
+        .get_as_of(&asset(), &day(1), first_time)
+        .expect("get_as_of")
+        .expect("retained");
+    assert_eq!(&*as_of, &[1u8; 10]);
+}
+
 /// One step of the model test: a write through one of two handles, or a
 /// refresh of one.
 #[derive(Debug, Clone)]
