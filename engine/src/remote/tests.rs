@@ -578,6 +578,39 @@ fn versions_and_history_follow_the_retention_through_checkpoints() {
     assert_eq!(&*as_of, &[1u8; 10]);
 }
 
+#[test]
+fn a_commit_is_one_put_unless_another_writer_committed_since() {
+    let inner = in_memory();
+    let faulty = Arc::new(FaultyStore::new(Arc::clone(&inner)));
+    let store: Arc<dyn ObjectStore> = faulty.clone();
+    let caches = tempfile::tempdir().expect("tempdir");
+    let writer = open(&store, &caches.path().join("w"));
+    let other = open(&inner, &caches.path().join("o"));
+    let requests = || (faulty.puts(), faulty.gets());
+    let before = requests();
+    writer.put(&asset(), &day(1), &b"one"[..]).expect("put");
+    assert_eq!(requests(), (before.0 + 1, before.1), "one PUT, no GET");
+    other
+        .put(&asset(), &day(2), &b"two"[..])
+        .expect("another writer's commit");
+    other
+        .put(&asset(), &day(3), &b"three"[..])
+        .expect("and another");
+    let before = requests();
+    writer.put(&asset(), &day(4), &b"four"[..]).expect("put");
+    assert_eq!(
+        requests(),
+        (before.0 + 2, before.1 + 3),
+        "a refused PUT, the taken object read back, the next one, the end, the PUT"
+    );
+    assert_eq!(
+        value(&writer, 3),
+        Some(b"three".to_vec()),
+        "it saw the commits before its own"
+    );
+    assert_eq!(log_objects(&inner).len(), 4);
+}
+
 /// One step of the model test: a write through one of two handles, or a
 /// refresh of one.
 #[derive(Debug, Clone)]

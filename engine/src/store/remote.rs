@@ -394,13 +394,15 @@ impl RemoteBackend {
         Ok(())
     }
 
-    /// Commits one batch as the next log object: catches up, creates the
-    /// object, and if another writer took its number first, reads that
-    /// one and tries the next number, the batch renumbered.
+    /// Commits one batch as the next log object after the last one read:
+    /// one conditional create. If another writer took the number first,
+    /// its object (which the failed create read back) and any after it are
+    /// read, and the batch, renumbered, tries the next number. A create
+    /// succeeds only at the number after every object read, so the writer
+    /// has seen every commit before its own.
     pub(super) fn commit(&self, inner: &Inner, changes: &[ChangeFrame<'_>]) -> Result<()> {
         let mut state = self.lock();
         for _ in 0..MAX_CONFLICTS {
-            self.catch_up(inner, &mut state)?;
             let id = state.next_id;
             let first_seq = state.after.map_or(1, |at| at.seq + 1);
             let ours = Bytes::from(encode_log_object(id, first_seq, changes));
@@ -423,6 +425,7 @@ impl RemoteBackend {
                 return Ok(());
             }
             log::debug!("log object {id} was taken by another writer; retrying after it");
+            self.catch_up(inner, &mut state)?;
         }
         Err(Error::ObjectStore {
             operation: "commit",
