@@ -4,8 +4,10 @@
 //! `TESSERA_S3_BUCKET`. The tests are ignored in plain `cargo test` runs
 //! (they need the server): `.ci/s3-moto` runs them with `--ignored`.
 
+use std::io::Write;
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::Duration;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use tessera_engine::object_store::aws::AmazonS3Builder;
@@ -16,6 +18,7 @@ use tessera_engine::{AssetKey, Error, PartitionKey, Refresh, Store, WriteBatch};
 const CHILD_URL: &str = "TESSERA_S3_CHILD_URL";
 const CHILD_CACHE: &str = "TESSERA_S3_CHILD_CACHE";
 const CHILD_WRITER: &str = "TESSERA_S3_CHILD_WRITER";
+const CHILD_ACKING: &str = "TESSERA_S3_CHILD_ACKING";
 const WRITERS: u32 = 4;
 const COMMITS: u32 = 25;
 /// The writers write a checkpoint object every this many commits.
@@ -85,6 +88,120 @@ fn s3_child_writer() {
             batch.put(asset, &key(writer, commit), payload(writer, commit));
         }
         store.write(batch).expect("commit");
+    }
+}
+
+/// A writer process that commits until it is killed, printing `ACK w n`
+/// after each acknowledged commit (a batch of partition `(w, n)` of both
+/// assets).
+#[test]
+#[ignore = "a child process of killed_writer_processes_lose_no_acknowledged_commit"]
+fn s3_child_acking_writer() {
+    let (Ok(url), Ok(cache), Ok(writer), Ok(_)) = (
+        std::env::var(CHILD_URL),
+        std::env::var(CHILD_CACHE),
+        std::env::var(CHILD_WRITER),
+        std::env::var(CHILD_ACKING),
+    ) else {
+        return;
+    };
+    let writer: u32 = writer.parse().expect("writer number");
+    let store = open(&url, Path::new(&cache));
+    let mut out = std::io::stdout().lock();
+    for commit in 0..1000 {
+        let mut batch = WriteBatch::new();
+        for asset in &assets() {
+            batch.put(asset, &key(writer, commit), payload(writer, commit));
+        }
+        store.write(batch).expect("commit");
+        writeln!(out, "ACK {writer} {commit}").expect("report");
+        out.flush().expect("report");
+    }
+}
+
+#[test]
+#[ignore = "needs a moto server: run .ci/s3-moto"]
+fn killed_writer_processes_lose_no_acknowledged_commit() {
+    let url = url(&unique_prefix("killed"));
+    let caches = tempfile::tempdir().expect("tempdir");
+    drop(open(&url, &caches.path().join("creator")));
+    let exe = std::env::current_exe().expect("test binary");
+    let mut acknowledged = Vec::new();
+    for round in 0..3u32 {
+        let children: Vec<_> = (0..3u32)
+            .map(|i| {
+                let writer = round * 10 + i;
+                Command::new(&exe)
+                    .args([
+                        "s3_child_acking_writer",
+                        "--exact",
+                        "--ignored",
+                        "--nocapture",
+                    ])
+                    .env(CHILD_URL, &url)
+                    .env(CHILD_CACHE, caches.path().join(format!("writer-{writer}")))
+                    .env(CHILD_WRITER, writer.to_string())
+                    .env(CHILD_ACKING, "1")
+                    .stdout(Stdio::piped())
+                    .spawn()
+                    .expect("spawn a writer process")
+            })
+            .collect();
+        for (i, mut child) in children.into_iter().enumerate() {
+            // Kills land at different moments of each writer's commits.
+            std::thread::sleep(Duration::from_millis(150 + 70 * i as u64));
+            child.kill().expect("SIGKILL");
+            let output = child.wait_with_output().expect("reap");
+            let text = String::from_utf8_lossy(&output.stdout);
+            for line in text.lines() {
+                let Some(ack) = line.split("ACK ").nth(1) else {
+                    continue;
+                };
+                let mut words = ack.split(' ');
+                let (Some(w), Some(n)) = (words.next(), words.next()) else {
+                    continue;
+                };
+                if let (Ok(w), Ok(n)) = (w.parse::<u32>(), n.parse::<u32>()) {
+                    acknowledged.push((w, n));
+                }
+            }
+        }
+    }
+    assert!(
+        acknowledged.len() >= 9,
+        "the writers committed before the kills: {acknowledged:?}"
+    );
+    let reader = open(&url, &caches.path().join("reader"));
+    for &(writer, commit) in &acknowledged {
+        for asset in &assets() {
+            let blob = reader
+                .get(asset, &key(writer, commit))
+                .expect("get")
+                .unwrap_or_else(|| panic!("acknowledged commit {writer}/{commit} lost"));
+            assert_eq!(&*blob, payload(writer, commit).as_slice());
+        }
+    }
+    let [left, right] = assets();
+    let on_left = reader.list_partitions(&left).expect("list");
+    assert_eq!(
+        on_left,
+        reader.list_partitions(&right).expect("list"),
+        "no torn batch"
+    );
+    for partition in &on_left {
+        let blob = reader.get(&left, partition).expect("get").expect("listed");
+        let (writer, commit) = partition
+            .as_str()
+            .expect("a text key")
+            .trim_start_matches('w')
+            .split_once('-')
+            .map(|(w, n)| (w.parse().expect("writer"), n.parse().expect("commit")))
+            .expect("a writer's key");
+        assert_eq!(
+            &*blob,
+            payload(writer, commit).as_slice(),
+            "no torn payload"
+        );
     }
 }
 
