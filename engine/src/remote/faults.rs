@@ -26,6 +26,8 @@ pub(crate) struct Faults {
     pub failed_gets: u32,
     /// Every GET waits this long first.
     pub slow_gets: Option<Duration>,
+    /// Every PUT waits this long first.
+    pub slow_puts: Option<Duration>,
     /// Conditional creates are refused as not implemented.
     pub no_conditional_creates: bool,
 }
@@ -101,11 +103,13 @@ impl ObjectStore for FaultyStore {
         opts: PutOptions,
     ) -> object_store::Result<PutResult> {
         self.puts.fetch_add(1, Ordering::SeqCst);
-        let refuse_create = self
-            .faults
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .no_conditional_creates;
+        let (refuse_create, slow) = {
+            let faults = self.faults.lock().unwrap_or_else(PoisonError::into_inner);
+            (faults.no_conditional_creates, faults.slow_puts)
+        };
+        if let Some(delay) = slow {
+            tokio::time::sleep(delay).await;
+        }
         if refuse_create && opts.mode == PutMode::Create {
             return Err(object_store::Error::NotImplemented {
                 operation: "conditional create".into(),

@@ -2,22 +2,25 @@
 //!
 //! ```text
 //! {prefix}/FORMAT              the store's format version and id, created once
-//! {prefix}/log/{n:020}         log object n: one committed batch, as a segment
+//! {prefix}/log/{n:020}         log object n: committed batches, as a segment
+//! {prefix}/checkpoint/{n:020}  the view after log object n
 //! ```
 //!
-//! Every write is one immutable log object, numbered in commit order and
-//! created with a conditional create (`PutMode::Create`, S3's
+//! Every commit is one immutable log object (holding the batches of one
+//! process's writers that waited for the same commit), numbered in commit
+//! order and created with a conditional create (`PutMode::Create`, S3's
 //! `If-None-Match: *`): of two writers racing for number `n` the first wins,
 //! the other reads object `n` (and any after it) and retries with the next
-//! number, its batch re-encoded with the sequence numbers that follow. A log
-//! object is a segment in the engine's own format (64-byte header naming `n`,
-//! the batch's change frames, its commit frame), so the local cache holds
-//! fetched objects as segment files, memory-mapped and read like local
-//! segments: a [`Blob`](crate::Blob) borrows the cached mapping and reads
-//! verify the crc32 as usual.
+//! number, its batches re-encoded with the sequence numbers that follow. A
+//! log object is a segment in the engine's own format (64-byte header naming
+//! `n` and the writer handle, each batch's change frames and commit frame),
+//! so the local cache holds fetched objects as segment files, memory-mapped
+//! and read like local segments: a [`Blob`](crate::Blob) borrows the cached
+//! mapping and reads verify the crc32 as usual.
 
 mod cache;
 mod client;
+mod group;
 mod object;
 
 #[cfg(test)]
@@ -27,6 +30,7 @@ mod tests;
 
 pub(crate) use cache::Cache;
 pub(crate) use client::{Client, Created, RetryPolicy};
+pub(crate) use group::Waiting;
 pub(crate) use object::{
     FORMAT_OBJECT, encode_log_object, format_bytes, log_object_name, parse_format,
 };

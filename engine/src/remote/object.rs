@@ -38,26 +38,53 @@ pub(crate) fn parse_format(bytes: &[u8]) -> Result<(u32, String), String> {
     Ok((version, id.to_owned()))
 }
 
-/// Encodes one batch as log object `id`: a segment header, the change frames
-/// numbered from `first_seq`, each payload 64-byte aligned, and the commit
-/// frame.
-pub(crate) fn encode_log_object(id: u64, first_seq: u64, changes: &[ChangeFrame<'_>]) -> Vec<u8> {
-    let headers: Vec<FrameHeader> = changes
+/// Encodes batches as log object `id` from writer handle `writer`: a segment
+/// header, then each batch's change frames and commit frame, numbered on from
+/// `first_seq`, each payload 64-byte aligned.
+///
+/// The writer's id goes in bytes 32..40 of the header (zeros in a local
+/// segment, which no reader checks): two writers' objects are never
+/// byte-identical, so a writer that reads a taken object back to learn
+/// whether its create landed never mistakes another writer's identical batch
+/// (a delete of the same keys at the same place in the log) for its own.
+pub(crate) fn encode_log_object(
+    id: u64,
+    writer: u64,
+    first_seq: u64,
+    batches: &[&[ChangeFrame<'_>]],
+) -> Vec<u8> {
+    let frames: u64 = batches
         .iter()
-        .zip(first_seq..)
-        .map(|(change, seq)| FrameHeader {
-            seq,
-            kind: change.kind,
-            key_len: u32::try_from(change.key.len()).unwrap_or(u32::MAX),
-            described_len: u32::try_from(change.described.len()).unwrap_or(u32::MAX),
-        })
-        .collect();
-    let len: u64 = headers.iter().map(FrameHeader::frame_len).sum();
-    let total = SEGMENT_HEADER_LEN + len + FRAME_HEADER_LEN;
+        .flat_map(|batch| batch.iter())
+        .map(|change| header(0, change).frame_len())
+        .sum();
+    let total = SEGMENT_HEADER_LEN + frames + FRAME_HEADER_LEN * batches.len() as u64;
     let mut out = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
     out.extend_from_slice(&encode_header(id));
-    for (header, change) in headers.iter().zip(changes) {
-        header.encode_into(change.key, change.described, &mut out);
+    out[32..40].copy_from_slice(&writer.to_le_bytes());
+    let mut seq = first_seq;
+    for changes in batches {
+        encode_batch(seq, changes, &mut out);
+        seq += changes.len() as u64 + 1;
+    }
+    out
+}
+
+fn header(seq: u64, change: &ChangeFrame<'_>) -> FrameHeader {
+    FrameHeader {
+        seq,
+        kind: change.kind,
+        key_len: u32::try_from(change.key.len()).unwrap_or(u32::MAX),
+        described_len: u32::try_from(change.described.len()).unwrap_or(u32::MAX),
+    }
+}
+
+/// Appends one batch's change frames, numbered from `first_seq`, and its
+/// commit frame.
+fn encode_batch(first_seq: u64, changes: &[ChangeFrame<'_>], out: &mut Vec<u8>) {
+    for (change, seq) in changes.iter().zip(first_seq..) {
+        let frame = header(seq, change);
+        frame.encode_into(change.key, change.described, out);
         out.extend_from_slice(change.payload);
         let padded = align64(change.payload.len() as u64) - change.payload.len() as u64;
         out.resize(out.len() + padded as usize, 0);
@@ -71,8 +98,7 @@ pub(crate) fn encode_log_object(id: u64, first_seq: u64, changes: &[ChangeFrame<
         key_len: 0,
         described_len: 0,
     };
-    commit.encode_into(&[], &[], &mut out);
-    out
+    commit.encode_into(&[], &[], out);
 }
 
 #[cfg(test)]
@@ -95,7 +121,13 @@ mod tests {
             described: &[],
             payload: &[],
         }];
-        let bytes = encode_log_object(7, 40, &changes);
+        let bytes = encode_log_object(7, 99, 40, &[&changes]);
+        assert_eq!(&bytes[32..40], &99u64.to_le_bytes());
+        assert_ne!(
+            bytes,
+            encode_log_object(7, 98, 40, &[&changes]),
+            "writers differ"
+        );
         assert_eq!(
             bytes.len() as u64,
             SEGMENT_HEADER_LEN + 2 * FRAME_HEADER_LEN + 64

@@ -611,6 +611,92 @@ fn a_commit_is_one_put_unless_another_writer_committed_since() {
     assert_eq!(log_objects(&inner).len(), 4);
 }
 
+#[test]
+fn concurrent_commits_of_one_process_share_log_objects() {
+    let inner = in_memory();
+    let faulty = Arc::new(FaultyStore::new(Arc::clone(&inner)));
+    faulty.inject(Faults {
+        slow_puts: Some(Duration::from_millis(5)),
+        ..Faults::default()
+    });
+    let store: Arc<dyn ObjectStore> = faulty.clone();
+    let caches = tempfile::tempdir().expect("tempdir");
+    let writer = open(&store, &caches.path().join("w"));
+    let (threads, commits) = (8u32, 10u32);
+    std::thread::scope(|scope| {
+        for t in 0..threads {
+            let writer = &writer;
+            scope.spawn(move || {
+                for n in 0..commits {
+                    let mut batch = WriteBatch::new();
+                    batch.put(
+                        &asset(),
+                        &day(t * 100 + n),
+                        vec![u8::try_from(t).expect("small"); 300],
+                    );
+                    batch.put(
+                        &AssetKey::new(["count"]).expect("asset"),
+                        &day(t * 100 + n),
+                        &b"x"[..],
+                    );
+                    writer.write(batch).expect("commit");
+                }
+            });
+        }
+    });
+    let objects = log_objects(&inner).len();
+    let batches = usize::try_from(threads * commits).expect("small");
+    assert!(
+        objects < batches,
+        "{objects} log objects for {batches} commits: some were grouped"
+    );
+    let reader = open(&inner, &caches.path().join("r"));
+    assert_eq!(reader.recovery().replayed_batches, objects as u64);
+    let counted = AssetKey::new(["count"]).expect("asset");
+    for handle in [&writer, &reader] {
+        assert_eq!(
+            handle.list_partitions(&asset()).expect("list").len(),
+            batches
+        );
+        assert_eq!(
+            handle.list_partitions(&counted).expect("list").len(),
+            batches,
+            "no torn batch"
+        );
+        for t in 0..threads {
+            for n in 0..commits {
+                let blob = value(handle, t * 100 + n).expect("committed");
+                assert_eq!(blob, vec![u8::try_from(t).expect("small"); 300]);
+            }
+        }
+    }
+}
+
+#[test]
+fn another_writers_identical_batch_is_not_taken_for_ours() {
+    // Found by the model test: the same delete at the same place in the log,
+    // from two writers, encoded to the same bytes but for the writer's id.
+    let store = in_memory();
+    let caches = tempfile::tempdir().expect("tempdir");
+    let a = open(&store, &caches.path().join("a"));
+    let b = open(&store, &caches.path().join("b"));
+    a.put(&asset(), &day(1), &b"one"[..]).expect("put");
+    b.delete(&asset(), &day(5)).expect("delete");
+    b.put(&asset(), &day(0), &b"zero"[..]).expect("put");
+    a.delete(&asset(), &day(5))
+        .expect("the same delete, from a");
+    assert_eq!(
+        log_objects(&store).len(),
+        4,
+        "a's delete is a commit of its own"
+    );
+    assert_eq!(
+        value(&a, 0),
+        Some(b"zero".to_vec()),
+        "a saw b's commits before its own"
+    );
+}
+
 /// One step of the model test: a write through one of two handles, or a
 /// refresh of one.
 #[derive(Debug, Clone)]

@@ -11,7 +11,7 @@ use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, TryLockError};
 
 use bytes::Bytes;
 use object_store::ObjectStore;
@@ -32,7 +32,7 @@ use crate::index::checkpoint::Checkpoint;
 use crate::log::{FrameRef, replay};
 use crate::poison::Poison;
 use crate::remote::{
-    Cache, Client, Created, RetryPolicy, encode_log_object, format_bytes, log_object_name,
+    Cache, Client, Created, RetryPolicy, Waiting, encode_log_object, format_bytes, log_object_name,
     parse_format,
 };
 use crate::segment::{ChangeFrame, Segment, SegmentSet};
@@ -126,6 +126,10 @@ pub(super) struct RemoteBackend {
     cache: Cache,
     checkpoint_every: u64,
     log: Mutex<LogState>,
+    /// This handle's id, in the header of the log objects it creates.
+    writer_id: u64,
+    /// Batches waiting for the commit in flight to finish (group commit).
+    waiting: Mutex<Vec<Arc<Waiting>>>,
     /// Every log object below this number has been read.
     read_below: AtomicU64,
 }
@@ -182,6 +186,8 @@ pub(super) fn open(builder: StoreBuilder) -> Result<Store> {
         checkpoint_every: builder.remote.checkpoint_every,
         read_below: AtomicU64::new(state.next_id),
         log: Mutex::new(state),
+        waiting: Mutex::default(),
+        writer_id: random_u64(),
     };
     let mut inner = Inner {
         dir: backend.cache.dir().to_path_buf(),
@@ -304,16 +310,21 @@ fn store_id(client: &Client, read_only: bool) -> Result<String> {
     Ok(id)
 }
 
-/// A fresh store id: 16 hex digits from the process's random hash keys,
-/// the time and the process id.
+/// A fresh store id: 16 hex digits of [`random_u64`].
 fn new_store_id() -> String {
+    format!("{:016x}", random_u64())
+}
+
+/// A random number from a fresh set of the process's random hash keys, the
+/// time and the process id (ids, not secrets).
+fn random_u64() -> u64 {
     let mut hasher = RandomState::new().build_hasher();
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
     hasher.write_u128(nanos);
     hasher.write_u32(std::process::id());
-    format!("{:016x}", hasher.finish())
+    hasher.finish()
 }
 
 impl RemoteBackend {
@@ -362,7 +373,7 @@ impl RemoteBackend {
     }
 
     /// Replays log object `segment` (the next one) into the store's view.
-    /// It must hold exactly one committed batch, every frame sound, its
+    /// It must hold whole committed batches only, every frame sound, its
     /// sequence numbers after the last batch read: it is checked whole
     /// before anything of it is applied.
     fn apply(&self, inner: &Inner, state: &mut LogState, segment: &Arc<Segment>) -> Result<()> {
@@ -376,8 +387,8 @@ impl RemoteBackend {
                     return Err(reason.to_owned());
                 }
                 let whole = end.is_some_and(|e| e.committed_end == segment.mapped_len());
-                if scan.batches != 1 || !whole {
-                    return Err("the object is not exactly one committed batch".into());
+                if scan.batches == 0 || !whole {
+                    return Err("the object is not whole committed batches".into());
                 }
                 Ok(())
             });
@@ -400,21 +411,92 @@ impl RemoteBackend {
     /// read, and the batch, renumbered, tries the next number. A create
     /// succeeds only at the number after every object read, so the writer
     /// has seen every commit before its own.
+    ///
+    /// Batches that arrive while a commit is in flight wait (copied) and go
+    /// together in the next log object, each its own atomic batch: the
+    /// writer that takes the log next commits them all. A waiting batch whose
+    /// group failed gets [`Error::ObjectStore`] with the failure's message.
     pub(super) fn commit(&self, inner: &Inner, changes: &[ChangeFrame<'_>]) -> Result<()> {
+        if let Some(mut state) = self.try_lock() {
+            return self.commit_group(inner, &mut state, Some(changes));
+        }
+        let waiting = Arc::new(Waiting::new(changes));
+        self.waiting().push(Arc::clone(&waiting));
         let mut state = self.lock();
+        if waiting.outcome().is_none() {
+            // Every commit before this one has finished without it: it is
+            // still waiting, and this writer commits the group.
+            self.commit_group(inner, &mut state, None)?;
+        }
+        drop(state);
+        match waiting.outcome() {
+            Some(Ok(())) => Ok(()),
+            Some(Err(reason)) => Err(Error::ObjectStore {
+                operation: "commit",
+                object: self.client.describe(),
+                reason,
+            }),
+            None => Err(Error::ObjectStore {
+                operation: "commit",
+                object: self.client.describe(),
+                reason: "the batch was left out of every group commit".into(),
+            }),
+        }
+    }
+
+    fn try_lock(&self) -> Option<MutexGuard<'_, LogState>> {
+        match self.log.try_lock() {
+            Ok(state) => Some(state),
+            Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+            Err(TryLockError::WouldBlock) => None,
+        }
+    }
+
+    fn waiting(&self) -> MutexGuard<'_, Vec<Arc<Waiting>>> {
+        self.waiting.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Commits `own` (the calling writer's batch, if it did not wait) and
+    /// every waiting batch in one log object, and tells the waiting writers
+    /// how it went.
+    fn commit_group(
+        &self,
+        inner: &Inner,
+        state: &mut LogState,
+        own: Option<&[ChangeFrame<'_>]>,
+    ) -> Result<()> {
+        let queued = std::mem::take(&mut *self.waiting());
+        let frames: Vec<Vec<ChangeFrame<'_>>> = queued.iter().map(|w| w.frames()).collect();
+        let mut batches: Vec<&[ChangeFrame<'_>]> = own.into_iter().collect();
+        batches.extend(frames.iter().map(Vec::as_slice));
+        let outcome = self.commit_batches(inner, state, &batches);
+        let shared = outcome.as_ref().map(drop).map_err(ToString::to_string);
+        for waiting in &queued {
+            waiting.finish(shared.clone());
+        }
+        outcome
+    }
+
+    /// Commits `batches` as the next log object (see [`RemoteBackend::commit`]).
+    fn commit_batches(
+        &self,
+        inner: &Inner,
+        state: &mut LogState,
+        batches: &[&[ChangeFrame<'_>]],
+    ) -> Result<()> {
         for _ in 0..MAX_CONFLICTS {
             let id = state.next_id;
             let first_seq = state.after.map_or(1, |at| at.seq + 1);
-            let ours = Bytes::from(encode_log_object(id, first_seq, changes));
+            let ours = Bytes::from(encode_log_object(id, self.writer_id, first_seq, batches));
             let (bytes, committed) = match self.client.create(&log_object_name(id), &ours)? {
                 Created::Ours => (ours, true),
                 Created::Taken(theirs) => (theirs, false),
             };
             let segment = self.install(inner, self.cache.insert(id, &bytes)?);
-            self.apply(inner, &mut state, &segment)?;
+            self.apply(inner, state, &segment)?;
             if committed {
                 if id.is_multiple_of(self.checkpoint_every)
-                    && let Err(error) = self.write_checkpoint(inner, &state)
+                    && let Err(error) = self.write_checkpoint(inner, state)
                 {
                     log::warn!(
                         "{}: writing the checkpoint after log object {id} failed (opens read \
@@ -425,7 +507,7 @@ impl RemoteBackend {
                 return Ok(());
             }
             log::debug!("log object {id} was taken by another writer; retrying after it");
-            self.catch_up(inner, &mut state)?;
+            self.catch_up(inner, state)?;
         }
         Err(Error::ObjectStore {
             operation: "commit",
