@@ -324,6 +324,57 @@ fn commits_per_second(writers: u32, rows: &mut Vec<Row>) -> Result<(), Failure> 
     Ok(())
 }
 
+/// Commits per second of 1 KiB puts from `threads` threads sharing one
+/// handle (their batches grouped into shared log objects while a commit is
+/// in flight).
+fn commits_from_threads(threads: u32, rows: &mut Vec<Row>) -> Result<(), Failure> {
+    let prefix = unique_prefix(&format!("threads{threads}"));
+    let s3 = counting_s3()?;
+    let cache = tempfile::tempdir()?;
+    let store = open_remote(&s3, &prefix, cache.path())?;
+    let before = s3.counts();
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|thread| {
+                let store = &store;
+                scope.spawn(move || {
+                    (0..SMALL_COMMITS).try_for_each(|n| {
+                        store.put(&asset(), &partition(thread * 10_000 + n), vec![1u8; 1024])
+                    })
+                })
+            })
+            .collect();
+        workers.into_iter().try_for_each(|worker| {
+            worker
+                .join()
+                .map_err(|_| "a writer thread panicked")?
+                .map_err(|e| e.to_string())
+        })
+    })?;
+    let elapsed = started.elapsed();
+    let [puts, gets, _] = difference(s3.counts(), before);
+    let commits = threads * SMALL_COMMITS;
+    if store.list_partitions(&asset())?.len() != commits as usize {
+        return Err("commits were lost".into());
+    }
+    rows.push(Row {
+        operation: format!(
+            "{:.0} commits/s: {commits} puts of 1 KiB from {threads} threads of one process \
+             (group commit); time per commit",
+            f64::from(commits) / elapsed.as_secs_f64()
+        ),
+        backend: "S3 (moto)",
+        median: elapsed / commits,
+        requests: Some(format!(
+            "{:.2} / {:.2} / 0 per commit",
+            puts as f64 / f64::from(commits),
+            gets as f64 / f64::from(commits)
+        )),
+    });
+    Ok(())
+}
+
 fn main() -> Result<(), Failure> {
     if let Ok(prefix) = std::env::var(CHILD) {
         let writer = std::env::args().nth(1).ok_or("writer number")?.parse()?;
@@ -334,6 +385,7 @@ fn main() -> Result<(), Failure> {
     sizes(64 << 20, 3, &mut rows)?;
     commits_per_second(1, &mut rows)?;
     commits_per_second(4, &mut rows)?;
+    commits_from_threads(8, &mut rows)?;
     println!("| operation | backend | median time | PUT / GET / LIST of one |");
     println!("|---|---|---|---|");
     for row in rows {
