@@ -85,4 +85,4 @@ pub use store::{
     StoreBuilder, StoreStats, VerifyReport, VersionInfo,
 };
 #[cfg(feature = "object-store")]
-pub use store::{DEFAULT_CACHE_LIMIT, DEFAULT_REMOTE_CHECKPOINT_EVERY};
+pub use store::{DEFAULT_CACHE_LIMIT, DEFAULT_CHECKPOINT_GRACE, DEFAULT_REMOTE_CHECKPOINT_EVERY};

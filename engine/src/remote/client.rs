@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use chrono::{DateTime, Utc};
 use object_store::path::Path as ObjectPath;
 use object_store::{GetOptions, ObjectStore, PutMode, PutOptions, PutPayload};
 
@@ -146,12 +147,12 @@ impl Client {
         }
     }
 
-    /// The names (under the prefix) of the objects whose names start with
-    /// `name/`, retried like a `GET`.
+    /// The objects whose names start with `name/`: their full names and
+    /// when each was last written; retried like a `GET`.
     ///
     /// # Errors
     /// As [`Client::get`].
-    pub(crate) fn list(&self, name: &str) -> Result<Vec<String>> {
+    pub(crate) fn list(&self, name: &str) -> Result<Vec<(String, DateTime<Utc>)>> {
         use futures::TryStreamExt;
         let path = self.path(name);
         let mut failures = 0;
@@ -163,13 +164,41 @@ impl Client {
                 Ok(objects) => {
                     return Ok(objects
                         .into_iter()
-                        .map(|meta| meta.location.to_string())
+                        .map(|meta| (meta.location.to_string(), meta.last_modified))
                         .collect());
                 }
                 Err(error) => {
                     failures += 1;
                     if !is_transient(&error) || failures >= self.retry.attempts {
                         return Err(self.error("list", name, &error));
+                    }
+                    std::thread::sleep(self.retry.backoff(failures));
+                }
+            }
+        }
+    }
+
+    /// Deletes object `name` (absent already counts as done), retried like a
+    /// `GET`.
+    ///
+    /// # Errors
+    /// As [`Client::get`].
+    pub(crate) fn delete(&self, name: &str) -> Result<()> {
+        use futures::StreamExt;
+        let path = self.path(name);
+        let mut failures = 0;
+        loop {
+            let single = futures::stream::iter([Ok(path.clone())]).boxed();
+            let deleted = self.runtime.block_on(async {
+                let mut results = self.store.delete_stream(single);
+                results.next().await.unwrap_or(Ok(path.clone()))
+            });
+            match deleted {
+                Ok(_) | Err(object_store::Error::NotFound { .. }) => return Ok(()),
+                Err(error) => {
+                    failures += 1;
+                    if !is_transient(&error) || failures >= self.retry.attempts {
+                        return Err(self.error("delete", name, &error));
                     }
                     std::thread::sleep(self.retry.backoff(failures));
                 }

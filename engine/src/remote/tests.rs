@@ -697,6 +697,60 @@ fn another_writers_identical_batch_is_not_taken_for_ours() {
     );
 }
 
+/// The checkpoint objects in the store, by number.
+fn checkpoint_objects(store: &Arc<dyn ObjectStore>) -> Vec<u64> {
+    use futures::TryStreamExt;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let prefix = ObjectPath::from(format!("{PREFIX}/checkpoint"));
+    let listed: Vec<_> = runtime
+        .block_on(store.list(Some(&prefix)).try_collect::<Vec<_>>())
+        .expect("list");
+    let mut ids: Vec<u64> = listed
+        .into_iter()
+        .filter_map(|m| m.location.filename().and_then(|n| n.parse().ok()))
+        .collect();
+    ids.sort_unstable();
+    ids
+}
+
+#[test]
+fn superseded_checkpoints_are_deleted_after_their_grace_period() {
+    let store = in_memory();
+    let caches = tempfile::tempdir().expect("tempdir");
+    let patient = Store::builder(caches.path().join("p"))
+        .object_store(Arc::clone(&store), PREFIX)
+        .remote_checkpoint_every(1)
+        .open()
+        .expect("open");
+    for n in 0..4 {
+        patient.put(&asset(), &day(n), &b"v"[..]).expect("put");
+    }
+    assert_eq!(
+        checkpoint_objects(&store),
+        [1, 2, 3, 4],
+        "within the grace period"
+    );
+    drop(patient);
+    let eager = Store::builder(caches.path().join("e"))
+        .object_store(Arc::clone(&store), PREFIX)
+        .remote_checkpoint_every(1)
+        .remote_checkpoint_grace(Duration::ZERO)
+        .open()
+        .expect("open");
+    eager.put(&asset(), &day(4), &b"v"[..]).expect("put");
+    assert_eq!(checkpoint_objects(&store), [4, 5], "the two newest stay");
+    assert_eq!(
+        log_objects(&store).len(),
+        5,
+        "log objects are never deleted"
+    );
+    let reader = open(&store, &caches.path().join("r"));
+    assert_eq!(reader.recovery().replayed_batches, 0);
+    assert_eq!(reader.list_partitions(&asset()).expect("list").len(), 5);
+}
+
 /// One step of the model test: a write through one of two handles, or a
 /// refresh of one.
 #[derive(Debug, Clone)]

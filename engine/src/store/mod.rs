@@ -35,7 +35,7 @@ pub use compact::{CompactionOptions, CompactionProgress, CompactionReport};
 pub use recovery::{CutTail, IndexRebuild, RecoveryReport};
 pub use refresh::Refresh;
 #[cfg(feature = "object-store")]
-pub use remote::{DEFAULT_CACHE_LIMIT, DEFAULT_REMOTE_CHECKPOINT_EVERY};
+pub use remote::{DEFAULT_CACHE_LIMIT, DEFAULT_CHECKPOINT_GRACE, DEFAULT_REMOTE_CHECKPOINT_EVERY};
 pub use stats::StoreStats;
 pub use verify::{DamagedPartition, IndexMismatch, VerifyReport};
 pub use versions::VersionInfo;

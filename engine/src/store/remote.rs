@@ -12,6 +12,9 @@ use std::hash::{BuildHasher, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, TryLockError};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 
 use bytes::Bytes;
 use object_store::ObjectStore;
@@ -43,6 +46,9 @@ pub const DEFAULT_CACHE_LIMIT: u64 = 1 << 30;
 /// Default number of commits between two checkpoint objects.
 pub const DEFAULT_REMOTE_CHECKPOINT_EVERY: u64 = 256;
 
+/// Default age a superseded checkpoint object reaches before it is deleted.
+pub const DEFAULT_CHECKPOINT_GRACE: Duration = Duration::from_secs(600);
+
 /// How many times in a row a commit may lose the race for the next log
 /// object before it gives up.
 const MAX_CONFLICTS: u32 = 1000;
@@ -54,6 +60,7 @@ pub(super) struct RemoteOptions {
     cache_dir: Option<PathBuf>,
     cache_limit: u64,
     checkpoint_every: u64,
+    checkpoint_grace: Duration,
     retry: RetryPolicy,
 }
 
@@ -64,6 +71,7 @@ impl Default for RemoteOptions {
             cache_dir: None,
             cache_limit: DEFAULT_CACHE_LIMIT,
             checkpoint_every: DEFAULT_REMOTE_CHECKPOINT_EVERY,
+            checkpoint_grace: DEFAULT_CHECKPOINT_GRACE,
             retry: RetryPolicy::default(),
         }
     }
@@ -107,6 +115,16 @@ impl StoreBuilder {
         self
     }
 
+    /// How old a superseded checkpoint object must be before a writer
+    /// deletes it (default [`DEFAULT_CHECKPOINT_GRACE`], 10 minutes). The
+    /// two newest are always kept; an open that lists checkpoints and then
+    /// reads the newest has this long to read it (and lists again if it is
+    /// gone). Log objects are never deleted.
+    pub fn remote_checkpoint_grace(mut self, grace: Duration) -> Self {
+        self.remote.checkpoint_grace = grace;
+        self
+    }
+
     /// How object-store calls are retried (tests shorten the waits).
     #[cfg(test)]
     pub(crate) fn object_store_retry(mut self, retry: RetryPolicy) -> Self {
@@ -125,6 +143,7 @@ pub(super) struct RemoteBackend {
     client: Client,
     cache: Cache,
     checkpoint_every: u64,
+    checkpoint_grace: Duration,
     log: Mutex<LogState>,
     /// This handle's id, in the header of the log objects it creates.
     writer_id: u64,
@@ -184,6 +203,7 @@ pub(super) fn open(builder: StoreBuilder) -> Result<Store> {
         client,
         cache,
         checkpoint_every: builder.remote.checkpoint_every,
+        checkpoint_grace: builder.remote.checkpoint_grace,
         read_below: AtomicU64::new(state.next_id),
         log: Mutex::new(state),
         waiting: Mutex::default(),
@@ -250,31 +270,49 @@ fn s3_from_env(url: &str) -> Result<(Arc<dyn ObjectStore>, String)> {
 }
 
 /// The newest checkpoint object and the log object it stands after, if any.
+/// A reader that finds the newest checkpoint it listed gone (collected after
+/// two newer ones appeared and the grace period passed) lists again, this
+/// many times in all.
+const CHECKPOINT_LISTINGS: u32 = 3;
+
 fn latest_checkpoint(client: &Client) -> Result<Option<(u64, ViewCheckpoint)>> {
-    let newest = client
-        .list("checkpoint")?
-        .iter()
-        .filter_map(|name| checkpoint_id(name))
-        .max();
-    let Some(id) = newest else {
-        return Ok(None);
-    };
+    for _ in 0..CHECKPOINT_LISTINGS {
+        let newest = client
+            .list("checkpoint")?
+            .iter()
+            .filter_map(|(name, _)| checkpoint_id(name))
+            .max();
+        let Some(id) = newest else {
+            return Ok(None);
+        };
+        if let Some(bytes) = client.get(&checkpoint_name(id))? {
+            return decode_checkpoint(client, id, &bytes).map(Some);
+        }
+    }
+    Err(Error::ObjectStore {
+        operation: "read checkpoint",
+        object: client.describe(),
+        reason: format!(
+            "the newest checkpoint listed was gone each of {CHECKPOINT_LISTINGS} times"
+        ),
+    })
+}
+
+/// Decodes and checks checkpoint object `id`.
+fn decode_checkpoint(client: &Client, id: u64, bytes: &[u8]) -> Result<(u64, ViewCheckpoint)> {
     let name = checkpoint_name(id);
     let corrupt = |reason: String| Error::CorruptObject {
         object: client.path(&name).to_string(),
         reason,
     };
-    let bytes = client
-        .get(&name)?
-        .ok_or_else(|| corrupt("listed, then missing".into()))?;
-    let checkpoint = ViewCheckpoint::decode(&bytes).map_err(corrupt)?;
+    let checkpoint = ViewCheckpoint::decode(bytes).map_err(corrupt)?;
     if checkpoint.after.segment != id {
         return Err(corrupt(format!(
             "it stands after log object {}, not {id}",
             checkpoint.after.segment
         )));
     }
-    Ok(Some((id, checkpoint)))
+    Ok((id, checkpoint))
 }
 
 /// The id in the store's `FORMAT` object, created if the store is new.
@@ -530,8 +568,37 @@ impl RemoteBackend {
         };
         let name = checkpoint_name(after.segment);
         self.client
-            .create(&name, &Bytes::from(checkpoint.encode()))
-            .map(drop)
+            .create(&name, &Bytes::from(checkpoint.encode()))?;
+        if let Err(error) = self.collect_checkpoints() {
+            log::warn!(
+                "{}: deleting superseded checkpoints failed (the next checkpoint tries \
+                 again): {error}",
+                self.client.describe()
+            );
+        }
+        Ok(())
+    }
+
+    /// Deletes the checkpoint objects older than the two newest that have
+    /// been superseded for longer than the grace period.
+    fn collect_checkpoints(&self) -> Result<()> {
+        let mut listed: Vec<(u64, DateTime<Utc>)> = self
+            .client
+            .list("checkpoint")?
+            .into_iter()
+            .filter_map(|(name, modified)| checkpoint_id(&name).map(|id| (id, modified)))
+            .collect();
+        listed.sort_unstable();
+        let grace =
+            chrono::TimeDelta::from_std(self.checkpoint_grace).unwrap_or(chrono::TimeDelta::MAX);
+        let now = Utc::now();
+        let superseded = listed.len().saturating_sub(2);
+        for &(id, modified) in &listed[..superseded] {
+            if modified + grace <= now {
+                self.client.delete(&checkpoint_name(id))?;
+            }
+        }
+        Ok(())
     }
 
     /// Catches up with the log and writes the checkpoint after its last
