@@ -106,7 +106,9 @@ impl Level<'_> {
             range_secs * 1e6,
             "µs",
         ));
-        drop(store);
+        // Closed, not dropped: a drop leaves the directory locked while the
+        // background compactor still runs a compaction of the store.
+        store.close()?;
         let open_secs =
             self.repeat(3, || open(self.dir, self.index, Durability::Buffered, true))?;
         rows.push(Row::new(
