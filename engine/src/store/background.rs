@@ -64,6 +64,15 @@ fn wait(stop: &(Mutex<bool>, Condvar), interval: Duration) -> bool {
     *stopped
 }
 
+/// Whether the store asked the thread to stop.
+fn is_stopped(stop: &(Mutex<bool>, Condvar)) -> bool {
+    *stop.0.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Compacts when due. A compaction in progress stops after its current
+/// segment once the store is closed or only this thread still holds it, so
+/// that dropping a store releases its directory soon rather than after a
+/// long compaction.
 fn run(inner: &Weak<Inner>, stop: &(Mutex<bool>, Condvar), interval: Duration) {
     let mut compacted_at: Option<u64> = None;
     while !wait(stop, interval) {
@@ -86,7 +95,8 @@ fn run(inner: &Weak<Inner>, stop: &(Mutex<bool>, Condvar), interval: Duration) {
         }
         compacted_at = Some(appended);
         let store = Store { inner };
-        if let Err(error) = store.compact() {
+        let wanted = || !is_stopped(stop) && Arc::strong_count(&store.inner) > 1;
+        if let Err(error) = store.compact_while(&mut |_| {}, &wanted) {
             log::warn!(
                 "{}: background compaction failed: {error}",
                 store.path().display()

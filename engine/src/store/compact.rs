@@ -187,6 +187,18 @@ impl Store {
         &self,
         progress: &mut dyn FnMut(CompactionProgress),
     ) -> Result<CompactionReport> {
+        self.compact_while(progress, &|| true)
+    }
+
+    /// [`Store::compact_with_progress`] that starts no further segment once
+    /// `keep_going` says no; what it reclaimed so far is checkpointed and
+    /// retired as usual. The background compactor stops this way when the
+    /// store is closed or its last user handle dropped.
+    pub(super) fn compact_while(
+        &self,
+        progress: &mut dyn FnMut(CompactionProgress),
+        keep_going: &dyn Fn() -> bool,
+    ) -> Result<CompactionReport> {
         let inner = &*self.inner;
         inner.check_writable()?;
         inner.check_local("compact")?;
@@ -208,6 +220,9 @@ impl Store {
         let total = candidates.len() as u64;
         let mut reclaimed = Vec::new();
         for (done, (id, walk)) in candidates.into_iter().enumerate() {
+            if !keep_going() {
+                break;
+            }
             let used = map.segments.remove(&id).unwrap_or_default();
             let Some(segment) = inner.segments.get(id) else {
                 continue;

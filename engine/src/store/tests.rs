@@ -210,3 +210,42 @@ fn oversized_keys_and_metadata_are_typed_errors_and_write_nothing() {
     assert!(store.list_assets().expect("list").is_empty());
     assert_eq!(store.stats().expect("stats").segments, 0, "nothing written");
 }
+
+#[test]
+fn a_compaction_told_to_stop_starts_no_further_segment_and_keeps_what_it_reclaimed() {
+    use std::sync::atomic::AtomicUsize;
+
+    use crate::CompactionOptions;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::builder(dir.path())
+        .segment_capacity(64 << 10)
+        .compaction(CompactionOptions::default().background(false))
+        .durability(Durability::Buffered)
+        .open()
+        .expect("open");
+    let value = vec![7_u8; 8 << 10];
+    for round in 0..6 {
+        for i in 0..8 {
+            let mut payload = value.clone();
+            payload[0] = round;
+            store.put(&asset(), &key(i), payload).expect("put");
+        }
+    }
+    let started = AtomicUsize::new(0);
+    let one_segment = || started.fetch_add(1, Ordering::SeqCst) == 0;
+    let first = store
+        .compact_while(&mut |_| {}, &one_segment)
+        .expect("compact one segment");
+    assert_eq!(first.segments_reclaimed, 1, "{first:?}");
+    let rest = store.compact().expect("compact the rest");
+    assert!(
+        rest.segments_reclaimed >= 1,
+        "more was left to reclaim: {rest:?}"
+    );
+    for i in 0..8 {
+        let blob = store.get(&asset(), &key(i)).expect("get").expect("present");
+        assert_eq!(blob[0], 5, "the newest value of {i}");
+        assert_eq!(blob.len(), value.len());
+    }
+}
