@@ -22,16 +22,21 @@ fn small_store(dir: &Path) -> PathBuf {
     store
 }
 
-#[test]
-fn export_refuses_every_path_inside_the_store() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = small_store(dir.path());
-    let segment = std::fs::read_dir(store.join("segments"))
+/// The path of a segment file of `store` (a small store has one).
+fn first_segment(store: &Path) -> PathBuf {
+    std::fs::read_dir(store.join("segments"))
         .expect("segments")
         .next()
         .expect("one segment")
         .expect("entry")
-        .path();
+        .path()
+}
+
+#[test]
+fn export_refuses_every_path_inside_the_store() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = small_store(dir.path());
+    let segment = first_segment(&store);
     std::os::unix::fs::symlink(store.join("segments"), dir.path().join("link")).expect("symlink");
     let before = snapshot(&store);
     for target in [
@@ -242,12 +247,7 @@ fn read_commands_work_while_materialize_runs_and_ctrl_c_stops_it_cleanly() {
 fn a_damaged_log_is_reported_by_read_commands_and_fails_verify() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = small_store(dir.path());
-    let segment = std::fs::read_dir(store.join("segments"))
-        .expect("segments")
-        .next()
-        .expect("one segment")
-        .expect("entry")
-        .path();
+    let segment = first_segment(&store);
     let mut bytes = std::fs::read(&segment).expect("read segment");
     let run_id = b"__tessera__";
     let at = bytes
