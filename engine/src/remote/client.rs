@@ -60,6 +60,17 @@ pub(crate) enum Created {
     Taken(Bytes),
 }
 
+/// One object a listing found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Listed {
+    /// Its full name (the prefix included).
+    pub name: String,
+    /// When it was last written, by the object store's clock.
+    pub modified: DateTime<Utc>,
+    /// Its size in bytes.
+    pub size: u64,
+}
+
 /// An object store, the prefix the store's objects live under, and the
 /// runtime its calls run on.
 pub(crate) struct Client {
@@ -147,12 +158,11 @@ impl Client {
         }
     }
 
-    /// The objects whose names start with `name/`: their full names and
-    /// when each was last written; retried like a `GET`.
+    /// The objects whose names start with `name/`; retried like a `GET`.
     ///
     /// # Errors
     /// As [`Client::get`].
-    pub(crate) fn list(&self, name: &str) -> Result<Vec<(String, DateTime<Utc>)>> {
+    pub(crate) fn list(&self, name: &str) -> Result<Vec<Listed>> {
         use futures::TryStreamExt;
         let path = self.path(name);
         let mut failures = 0;
@@ -164,7 +174,11 @@ impl Client {
                 Ok(objects) => {
                     return Ok(objects
                         .into_iter()
-                        .map(|meta| (meta.location.to_string(), meta.last_modified))
+                        .map(|meta| Listed {
+                            name: meta.location.to_string(),
+                            modified: meta.last_modified,
+                            size: meta.size,
+                        })
                         .collect());
                 }
                 Err(error) => {

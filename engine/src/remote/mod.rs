@@ -26,11 +26,13 @@ mod object;
 #[cfg(test)]
 mod faults;
 #[cfg(test)]
+mod inspect_tests;
+#[cfg(test)]
 mod tests;
 
 pub(crate) use cache::Cache;
-pub(crate) use client::{Client, Created, RetryPolicy};
+pub(crate) use client::{Client, Created, Listed, RetryPolicy};
 pub(crate) use group::Waiting;
 pub(crate) use object::{
-    FORMAT_OBJECT, encode_log_object, format_bytes, log_object_name, parse_format,
+    FORMAT_OBJECT, encode_log_object, format_bytes, log_object_id, log_object_name, parse_format,
 };

@@ -9,6 +9,16 @@ pub(crate) fn log_object_name(id: u64) -> String {
     format!("log/{id:020}")
 }
 
+/// The number of the log object a listed name (prefix included) gives, if
+/// it names one.
+pub(crate) fn log_object_id(name: &str) -> Option<u64> {
+    let (rest, id) = name.rsplit_once('/')?;
+    let is_log = rest == "log" || rest.ends_with("/log");
+    (is_log && id.len() == 20 && id.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| id.parse().ok())
+        .flatten()
+}
+
 /// The name (under the store's prefix) of the object naming the store.
 pub(crate) const FORMAT_OBJECT: &str = "FORMAT";
 
@@ -104,6 +114,18 @@ fn encode_batch(first_seq: u64, changes: &[ChangeFrame<'_>], out: &mut Vec<u8>) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn listed_log_object_names_give_their_numbers() {
+        assert_eq!(
+            log_object_id(&format!("a/b/{}", log_object_name(42))),
+            Some(42)
+        );
+        assert_eq!(log_object_id(&log_object_name(7)), Some(7));
+        assert_eq!(log_object_id("a/log/123"), None);
+        assert_eq!(log_object_id("a/checkpoint/00000000000000000001"), None);
+        assert_eq!(log_object_id("a/log/0000000000000000000x"), None);
+    }
 
     #[test]
     fn format_round_trips_and_rejects_foreign_bytes() {

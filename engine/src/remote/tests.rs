@@ -15,9 +15,9 @@ use super::RetryPolicy;
 use super::faults::{Faults, FaultyStore};
 use crate::{AssetKey, Error, PartitionKey, Refresh, Store, WriteBatch};
 
-const PREFIX: &str = "stores/one";
+pub(super) const PREFIX: &str = "stores/one";
 
-fn quick_retry() -> RetryPolicy {
+pub(super) fn quick_retry() -> RetryPolicy {
     RetryPolicy {
         attempts: 4,
         first_backoff: Duration::from_millis(1),
@@ -25,11 +25,15 @@ fn quick_retry() -> RetryPolicy {
     }
 }
 
-fn open(store: &Arc<dyn ObjectStore>, cache: &Path) -> Store {
+pub(super) fn open(store: &Arc<dyn ObjectStore>, cache: &Path) -> Store {
     open_with_checkpoints(store, cache, crate::DEFAULT_REMOTE_CHECKPOINT_EVERY)
 }
 
-fn open_with_checkpoints(store: &Arc<dyn ObjectStore>, cache: &Path, every: u64) -> Store {
+pub(super) fn open_with_checkpoints(
+    store: &Arc<dyn ObjectStore>,
+    cache: &Path,
+    every: u64,
+) -> Store {
     Store::builder(cache)
         .object_store(Arc::clone(store), PREFIX)
         .object_store_retry(quick_retry())
@@ -38,15 +42,15 @@ fn open_with_checkpoints(store: &Arc<dyn ObjectStore>, cache: &Path, every: u64)
         .expect("open the store on object storage")
 }
 
-fn asset() -> AssetKey {
+pub(super) fn asset() -> AssetKey {
     AssetKey::new(["weather"]).expect("asset")
 }
 
-fn day(n: u32) -> PartitionKey {
+pub(super) fn day(n: u32) -> PartitionKey {
     PartitionKey::new(format!("day-{n:04}")).expect("partition")
 }
 
-fn value(store: &Store, n: u32) -> Option<Vec<u8>> {
+pub(super) fn value(store: &Store, n: u32) -> Option<Vec<u8>> {
     store
         .get(&asset(), &day(n))
         .expect("get")
@@ -54,7 +58,7 @@ fn value(store: &Store, n: u32) -> Option<Vec<u8>> {
 }
 
 /// The log objects in the store, by name.
-fn log_objects(store: &Arc<dyn ObjectStore>) -> Vec<String> {
+pub(super) fn log_objects(store: &Arc<dyn ObjectStore>) -> Vec<String> {
     use futures::TryStreamExt;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
@@ -68,7 +72,7 @@ fn log_objects(store: &Arc<dyn ObjectStore>) -> Vec<String> {
     names
 }
 
-fn in_memory() -> Arc<dyn ObjectStore> {
+pub(super) fn in_memory() -> Arc<dyn ObjectStore> {
     Arc::new(InMemory::new())
 }
 
@@ -451,8 +455,6 @@ fn operations_the_backend_lacks_are_unsupported_not_silent() {
         );
     };
     unsupported(writer.compact().map(drop), "compact");
-    unsupported(writer.verify().map(drop), "verify");
-    unsupported(writer.stats().map(drop), "stats");
     unsupported(writer.rebuild_index().map(drop), "rebuild_index");
     writer
         .flush()
@@ -698,7 +700,7 @@ fn another_writers_identical_batch_is_not_taken_for_ours() {
 }
 
 /// The checkpoint objects in the store, by number.
-fn checkpoint_objects(store: &Arc<dyn ObjectStore>) -> Vec<u64> {
+pub(super) fn checkpoint_objects(store: &Arc<dyn ObjectStore>) -> Vec<u64> {
     use futures::TryStreamExt;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()

@@ -14,6 +14,10 @@ mod refresh;
 mod remote;
 #[cfg(feature = "object-store")]
 mod remote_checkpoint;
+#[cfg(feature = "object-store")]
+mod remote_inspect;
+#[cfg(feature = "object-store")]
+mod remote_live;
 mod space;
 mod stats;
 #[cfg(test)]

@@ -140,7 +140,7 @@ impl StoreBuilder {
 
 /// The object store and local cache behind a [`Store`] on object storage.
 pub(super) struct RemoteBackend {
-    client: Client,
+    pub(super) client: Client,
     cache: Cache,
     checkpoint_every: u64,
     checkpoint_grace: Duration,
@@ -280,7 +280,7 @@ fn latest_checkpoint(client: &Client) -> Result<Option<(u64, ViewCheckpoint)>> {
         let newest = client
             .list("checkpoint")?
             .iter()
-            .filter_map(|(name, _)| checkpoint_id(name))
+            .filter_map(|listed| checkpoint_id(&listed.name))
             .max();
         let Some(id) = newest else {
             return Ok(None);
@@ -365,6 +365,25 @@ fn random_u64() -> u64 {
     hasher.finish()
 }
 
+/// Checks that log object `segment` holds whole committed batches only,
+/// every frame sound and every payload passing its crc32, its sequence
+/// numbers after `after` (any, if `None`); `Err` says what is wrong.
+pub(super) fn check_whole(
+    segment: &Arc<Segment>,
+    after: Option<FrameRef>,
+) -> std::result::Result<(), String> {
+    let scan = replay(std::slice::from_ref(segment), after, true, |_| {}).map_err(|e| e.0)?;
+    let end = scan.ends.first();
+    if let Some(reason) = end.and_then(|e| e.stopped) {
+        return Err(reason.to_owned());
+    }
+    let whole = end.is_some_and(|e| e.committed_end == segment.mapped_len());
+    if scan.batches == 0 || !whole {
+        return Err("the object is not whole committed batches".into());
+    }
+    Ok(())
+}
+
 impl RemoteBackend {
     fn lock(&self) -> MutexGuard<'_, LogState> {
         self.log.lock().unwrap_or_else(PoisonError::into_inner)
@@ -383,7 +402,7 @@ impl RemoteBackend {
 
     /// Log object `id` mapped: from the set, the cache, or the object store
     /// (then cached); `None` if the log has no object `id`.
-    fn fetch(&self, inner: &Inner, id: u64) -> Result<Option<Arc<Segment>>> {
+    pub(super) fn fetch(&self, inner: &Inner, id: u64) -> Result<Option<Arc<Segment>>> {
         if let Some(segment) = inner.segments.get(id) {
             self.cache.touch(id);
             return Ok(Some(segment));
@@ -416,26 +435,13 @@ impl RemoteBackend {
     /// before anything of it is applied.
     fn apply(&self, inner: &Inner, state: &mut LogState, segment: &Arc<Segment>) -> Result<()> {
         let id = segment.id();
-        let segments = std::slice::from_ref(segment);
-        let checked = replay(segments, state.after, true, |_| {})
-            .map_err(|e| e.0)
-            .and_then(|scan| {
-                let end = scan.ends.first();
-                if let Some(reason) = end.and_then(|e| e.stopped) {
-                    return Err(reason.to_owned());
-                }
-                let whole = end.is_some_and(|e| e.committed_end == segment.mapped_len());
-                if scan.batches == 0 || !whole {
-                    return Err("the object is not whole committed batches".into());
-                }
-                Ok(())
-            });
-        if let Err(reason) = checked {
+        if let Err(reason) = check_whole(segment, state.after) {
             return Err(Error::CorruptObject {
                 object: self.client.path(&log_object_name(id)).to_string(),
                 reason,
             });
         }
+        let segments = std::slice::from_ref(segment);
         let scan = replay_into(segments, &inner.overlay, None, state.after, false)?;
         state.after = scan.last_committed;
         state.next_id = id + 1;
@@ -564,7 +570,7 @@ impl RemoteBackend {
         };
         let checkpoint = ViewCheckpoint {
             after,
-            entries: inner.overlay.up_to(u64::MAX).into_iter().collect(),
+            entries: inner.retained_view().into_iter().collect(),
         };
         let name = checkpoint_name(after.segment);
         self.client
@@ -586,7 +592,7 @@ impl RemoteBackend {
             .client
             .list("checkpoint")?
             .into_iter()
-            .filter_map(|(name, modified)| checkpoint_id(&name).map(|id| (id, modified)))
+            .filter_map(|listed| checkpoint_id(&listed.name).map(|id| (id, listed.modified)))
             .collect();
         listed.sort_unstable();
         let grace =

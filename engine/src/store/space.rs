@@ -7,8 +7,8 @@ use std::ops::Bound;
 use super::Inner;
 use crate::error::Result;
 use crate::key::encoding;
-use crate::log::decode_frame;
-use crate::record::Record;
+use crate::log::{FRAME_HEADER_LEN, align64, decode_frame};
+use crate::record::{Described, Record};
 
 /// A version the retention policy keeps, in a segment being reclaimed.
 pub(super) struct LiveVersion {
@@ -91,7 +91,7 @@ impl Inner {
                 } else {
                     map.old_versions += 1;
                 }
-                let frame_len = self.frame_len(&record);
+                let frame_len = self.frame_len(&key, &record);
                 map.live_bytes += frame_len;
                 let used = map.segments.entry(segment).or_default();
                 used.live_bytes += frame_len;
@@ -108,10 +108,15 @@ impl Inner {
     }
 
     /// Bytes the frame of `record` takes in its segment (0 if unreadable).
-    fn frame_len(&self, record: &Record) -> u64 {
+    /// On object storage, a log object that is not mapped is not fetched:
+    /// the frame's length is computed from the record instead.
+    fn frame_len(&self, key: &[u8], record: &Record) -> u64 {
         let location = record.location;
-        self.segments
-            .get(location.segment)
+        let mapped = self.segments.get(location.segment);
+        if mapped.is_none() && self.is_remote() {
+            return computed_frame_len(key, record);
+        }
+        mapped
             .and_then(|segment| {
                 decode_frame(segment.tail(location.frame_offset))
                     .ok()
@@ -119,4 +124,17 @@ impl Inner {
             })
             .unwrap_or(0)
     }
+}
+
+/// The length of a new put's frame holding `record` under `key` (a moved
+/// put's described bytes are 8 longer, which padding often absorbs).
+fn computed_frame_len(key: &[u8], record: &Record) -> u64 {
+    let meta = &record.meta;
+    let described = Described {
+        created_at: meta.created_at,
+        data_version: meta.data_version.clone(),
+        metadata: meta.metadata.clone(),
+    }
+    .encode();
+    FRAME_HEADER_LEN + align64((key.len() + described.len()) as u64) + align64(meta.len)
 }

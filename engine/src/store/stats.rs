@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 
 use super::Store;
+use super::space::SpaceMap;
 use crate::error::Result;
 use crate::segment::SEGMENT_HEADER_LEN;
 
@@ -38,33 +39,36 @@ impl Store {
     /// reclaimable bytes. Costs one pass over every key's versions (no
     /// payload is read).
     ///
+    /// On a store on object storage, `segments` and `segment_bytes` count the
+    /// log objects in the store (one `LIST`), every one of which compaction
+    /// may rewrite (`reclaimable_bytes` is all the garbage); the frame bytes
+    /// of versions in objects not in the local cache are computed from their
+    /// records (a moved version's 8 extra bytes aside).
+    ///
     /// # Errors
     /// [`Error::Index`](crate::Error::Index), or an I/O error reading a segment's size;
-    /// [`Error::Unsupported`](crate::Error::Unsupported) on a store on
-    /// object storage (its segments are not all local).
+    /// on object storage, a failed listing
+    /// ([`Error::ObjectStore`](crate::Error::ObjectStore)).
     pub fn stats(&self) -> Result<StoreStats> {
         let inner = &*self.inner;
-        inner.check_local("stats")?;
         let map = {
             let _checkpoints = inner.lock_checkpoint();
             inner.space_map(&BTreeSet::new())?
         };
+        #[cfg(feature = "object-store")]
+        if let Some(remote) = &inner.remote {
+            let objects = remote.log_objects()?;
+            let mut stats = stats_of(&map, objects.len() as u64);
+            stats.segment_bytes = objects.values().map(|listed| listed.size).sum();
+            stats.garbage_bytes = garbage(&stats);
+            stats.reclaimable_bytes = stats.garbage_bytes;
+            return Ok(stats);
+        }
         let segments = inner.segments.all();
         let active = inner.segments.active_id();
-        let mut stats = StoreStats {
-            assets: map.assets,
-            partitions: map.partitions,
-            old_versions: map.old_versions,
-            payload_bytes: map.payload_bytes,
-            live_bytes: map.live_bytes,
-            segments: segments.len() as u64,
-            segment_bytes: inner.segments.disk_bytes()?,
-            ..StoreStats::default()
-        };
-        let headers = stats.segments * SEGMENT_HEADER_LEN;
-        stats.garbage_bytes = stats
-            .segment_bytes
-            .saturating_sub(stats.live_bytes + headers);
+        let mut stats = stats_of(&map, segments.len() as u64);
+        stats.segment_bytes = inner.segments.disk_bytes()?;
+        stats.garbage_bytes = garbage(&stats);
         stats.reclaimable_bytes = segments
             .iter()
             .filter(|s| Some(s.id()) != active)
@@ -75,4 +79,25 @@ impl Store {
             .sum();
         Ok(stats)
     }
+}
+
+/// The counts of `map`, over `segments` segments (sizes still to fill in).
+fn stats_of(map: &SpaceMap, segments: u64) -> StoreStats {
+    StoreStats {
+        assets: map.assets,
+        partitions: map.partitions,
+        old_versions: map.old_versions,
+        payload_bytes: map.payload_bytes,
+        live_bytes: map.live_bytes,
+        segments,
+        ..StoreStats::default()
+    }
+}
+
+/// The segment bytes that neither retained frames nor headers use.
+fn garbage(stats: &StoreStats) -> u64 {
+    let headers = stats.segments * SEGMENT_HEADER_LEN;
+    stats
+        .segment_bytes
+        .saturating_sub(stats.live_bytes + headers)
 }

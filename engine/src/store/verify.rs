@@ -46,7 +46,8 @@ pub struct VerifyReport {
     pub damaged: Vec<DamagedPartition>,
     /// Keys the index lacks, misplaces, or holds without the log, in key order.
     pub index_mismatches: Vec<IndexMismatch>,
-    /// Segments whose header is damaged (their frames are not read).
+    /// Segments whose header is damaged (their frames are not read); on
+    /// object storage, the log objects that are missing or fail their checks.
     pub quarantined: Vec<QuarantinedSegment>,
     /// Files in the segments directory that are not segments.
     pub stray_files: Vec<PathBuf>,
@@ -79,12 +80,26 @@ impl Store {
     ///
     /// Writes that run during a verify may show as mismatches.
     ///
+    /// On a store on object storage, which has no index, every partition is
+    /// checked the same way (fetching the log objects it needs through the
+    /// cache), then every log object a retained version points into is
+    /// checked whole (every frame, every payload's crc32, whole committed
+    /// batches); a missing or failing one is listed in
+    /// [`VerifyReport::quarantined`]. `index_mismatches` and `stray_files`
+    /// stay empty there.
+    ///
     /// # Errors
-    /// If the index itself cannot be scanned;
-    /// [`Error::Unsupported`](crate::Error::Unsupported) on a store on
-    /// object storage (every log object is checked whole as it is read).
+    /// If the index itself cannot be scanned; on object storage, a fetch that
+    /// fails for a reason other than damage
+    /// ([`Error::ObjectStore`](crate::Error::ObjectStore)).
     pub fn verify(&self) -> Result<VerifyReport> {
-        self.inner.check_local("verify")?;
+        #[cfg(feature = "object-store")]
+        if let Some(remote) = &self.inner.remote {
+            let mut report = VerifyReport::default();
+            self.check_partitions(&mut report)?;
+            report.quarantined = remote.check_referenced(&self.inner)?;
+            return Ok(report);
+        }
         let mut report = VerifyReport {
             quarantined: self.inner.segments.quarantined().to_vec(),
             stray_files: self.inner.segments.stray().to_vec(),
