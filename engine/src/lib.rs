@@ -82,7 +82,7 @@ pub use store::{
     BrokenOrdering, CompactionOptions, CompactionProgress, CompactionReport, CutTail,
     DEFAULT_CHECKPOINT_EVERY, DEFAULT_SEGMENT_CAPACITY, DamagedPartition, IndexMismatch,
     IndexRebuild, MAX_KEY_LEN, MAX_METADATA_LEN, MAX_PAYLOAD_LEN, RecoveryReport, Refresh, Store,
-    StoreBuilder, StoreStats, VerifyReport, VersionInfo,
+    StoreBuilder, StoreStats, VerifyReport, VersionInfo, is_object_store_address,
 };
 #[cfg(feature = "object-store")]
 pub use store::{DEFAULT_CACHE_LIMIT, DEFAULT_CHECKPOINT_GRACE, DEFAULT_REMOTE_CHECKPOINT_EVERY};

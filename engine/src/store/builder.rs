@@ -206,7 +206,7 @@ impl StoreBuilder {
         if self.is_remote() {
             return super::remote::open(self);
         }
-        if object_store_url(&self.dir).is_some() {
+        if is_object_store_address(&self.dir) {
             return Err(Error::Unsupported {
                 operation: "opening a store on object storage",
                 reason: "this build lacks the engine's `object-store` feature",
@@ -216,9 +216,18 @@ impl StoreBuilder {
     }
 }
 
-/// The address, if `dir` is one of a store on object storage (`s3://...`).
-pub(super) fn object_store_url(dir: &Path) -> Option<String> {
-    dir.to_str()
-        .filter(|d| d.starts_with("s3://"))
-        .map(str::to_owned)
+/// Whether `dir` is the address of a store on object storage (`s3://`,
+/// `gs://`, `az://`, `file://`...) rather than a directory.
+#[must_use]
+pub fn is_object_store_address(dir: impl AsRef<Path>) -> bool {
+    dir.as_ref().to_str().is_some_and(|d| {
+        OBJECT_STORE_SCHEMES
+            .iter()
+            .any(|scheme| d.starts_with(scheme))
+    })
 }
+
+/// The schemes an address of a store on object storage starts with.
+const OBJECT_STORE_SCHEMES: [&str; 9] = [
+    "s3://", "s3a://", "gs://", "az://", "azure://", "abfs://", "abfss://", "adl://", "file://",
+];

@@ -13,6 +13,8 @@ mod refresh;
 #[cfg(feature = "object-store")]
 mod remote;
 #[cfg(feature = "object-store")]
+mod remote_address;
+#[cfg(feature = "object-store")]
 mod remote_checkpoint;
 #[cfg(feature = "object-store")]
 mod remote_inspect;
@@ -34,6 +36,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 pub use builder::{
     BrokenOrdering, DEFAULT_CHECKPOINT_EVERY, DEFAULT_SEGMENT_CAPACITY, StoreBuilder,
+    is_object_store_address,
 };
 pub use compact::{CompactionOptions, CompactionProgress, CompactionReport};
 pub use recovery::{CutTail, IndexRebuild, RecoveryReport};

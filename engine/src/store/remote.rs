@@ -20,11 +20,12 @@ use bytes::Bytes;
 use object_store::ObjectStore;
 
 use super::background::Background;
-use super::builder::{StoreBuilder, object_store_url};
+use super::builder::{StoreBuilder, is_object_store_address};
 use super::open::replay_into;
 use super::overlay::Overlay;
 use super::recovery::RecoveryReport;
 use super::refresh::Refresh;
+use super::remote_address::object_store_at;
 use super::remote_checkpoint::{ViewCheckpoint, checkpoint_id, checkpoint_name};
 use super::{Inner, Store};
 use crate::durability::GroupCommit;
@@ -134,7 +135,7 @@ impl StoreBuilder {
 
     /// Whether the store is on object storage.
     pub(super) fn is_remote(&self) -> bool {
-        self.remote.store.is_some() || object_store_url(&self.dir).is_some()
+        self.remote.store.is_some() || is_object_store_address(&self.dir)
     }
 }
 
@@ -166,8 +167,8 @@ pub(super) fn open(builder: StoreBuilder) -> Result<Store> {
     let (store, prefix, default_cache) = match &builder.remote.store {
         Some((store, prefix)) => (Arc::clone(store), prefix.clone(), builder.dir.clone()),
         None => {
-            let url = object_store_url(&builder.dir).unwrap_or_default();
-            let (store, prefix) = s3_from_env(&url)?;
+            let address = builder.dir.to_string_lossy();
+            let (store, prefix) = object_store_at(&address)?;
             (store, prefix, std::env::temp_dir().join("tessera-cache"))
         }
     };
@@ -243,30 +244,6 @@ pub(super) fn open(builder: StoreBuilder) -> Result<Store> {
     Ok(Store {
         inner: Arc::new(inner),
     })
-}
-
-/// An S3 store for `url` (`s3://bucket/prefix`), configured from the
-/// `AWS_*` environment, and the prefix.
-fn s3_from_env(url: &str) -> Result<(Arc<dyn ObjectStore>, String)> {
-    let unusable = |reason: String| Error::ObjectStore {
-        operation: "configure",
-        object: url.to_owned(),
-        reason,
-    };
-    let rest = url
-        .strip_prefix("s3://")
-        .ok_or_else(|| unusable("not an s3:// address".into()))?;
-    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-    if bucket.is_empty() {
-        return Err(unusable("the address names no bucket".into()));
-    }
-    // A process has one TLS crypto provider; one installed before stays.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let store = object_store::aws::AmazonS3Builder::from_env()
-        .with_bucket_name(bucket)
-        .build()
-        .map_err(|e| unusable(e.to_string()))?;
-    Ok((Arc::new(store), prefix.trim_matches('/').to_owned()))
 }
 
 /// The newest checkpoint object and the log object it stands after, if any.

@@ -25,9 +25,10 @@ pub(super) struct Cli {
 /// Options every subcommand takes.
 #[derive(Debug, Args)]
 pub(crate) struct GlobalArgs {
-    /// The store directory, or `s3://bucket/prefix` for a store on S3 (a build with the
-    /// `object-store` feature; configured from the AWS_* environment, cached under the
-    /// temporary directory).
+    /// The store directory, or the address of a store on object storage (a build with the
+    /// `object-store` feature): `s3://bucket/prefix` (configured from the AWS_* environment),
+    /// `gs://bucket/prefix` (GOOGLE_*), `az://container/prefix` (AZURE_*) or
+    /// `file:///shared/dir`; fetched objects are cached under the temporary directory.
     #[arg(long, global = true, default_value = "tessera-data")]
     pub(crate) store: PathBuf,
     /// Make a store in `--store` even if the directory already holds other files.

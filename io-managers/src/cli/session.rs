@@ -127,10 +127,10 @@ pub(crate) fn is_store(dir: &Path) -> bool {
     is_object_store(dir) || dir.join("FORMAT").is_file()
 }
 
-/// Whether `--store` names a store on object storage (`s3://bucket/prefix`)
-/// rather than a directory.
+/// Whether `--store` names a store on object storage (`s3://bucket/prefix`,
+/// `gs://`, `az://`, `file://`) rather than a directory.
 pub(crate) fn is_object_store(dir: &Path) -> bool {
-    dir.to_str().is_some_and(|d| d.starts_with("s3://"))
+    tessera_engine::is_object_store_address(dir)
 }
 
 fn is_empty_or_missing(dir: &Path) -> Result<bool, Box<dyn Error>> {
