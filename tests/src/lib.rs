@@ -1,11 +1,15 @@
 //! Cross-crate acceptance, crash and fault-injection tests for Tessera.
 //!
 //! The tests live in `tests/`; this library holds what they share: the index
-//! backends to run against, deterministic payloads, and a way for a test to
-//! re-run its own binary as a child process, and the [`power_loss`]
-//! simulator.
+//! backends to run against, deterministic payloads, a way for a test to
+//! re-run its own binary as a child process, the places a store can live
+//! ([`Backend`]: local index backends, object storage), and the
+//! [`power_loss`] simulator.
 
+mod backend;
 pub mod power_loss;
+
+pub use backend::{Backend, store_backends};
 
 use std::process::{Command, Stdio};
 
@@ -86,6 +90,19 @@ mod tests {
         assert_eq!(payload_for(7), payload_for(7));
         assert_ne!(payload_for(7), payload_for(8));
         assert!((1..=65_536).contains(&payload_for(123).len()));
+    }
+
+    #[test]
+    fn every_backend_of_the_build_is_run() {
+        let backends = store_backends();
+        assert_eq!(
+            backends.iter().filter(|b| b.is_remote()).count(),
+            usize::from(cfg!(feature = "object-store"))
+        );
+        assert_eq!(
+            backends.len(),
+            crate::backends().len() + usize::from(cfg!(feature = "object-store"))
+        );
     }
 }
 

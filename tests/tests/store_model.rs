@@ -1,13 +1,13 @@
 //! The store behaves like a `BTreeMap<(asset, partition), bytes>` under any
 //! sequence of puts, overwrites, deletes, atomic batches, flushes, index
 //! rebuilds and reopens, with checkpoints after every few changes or never,
-//! on every index backend.
+//! on every index backend and on object storage.
 
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
-use tessera_engine::{AssetKey, Durability, IndexKind, PartitionKey, Store, WriteBatch};
-use tessera_tests::backends;
+use tessera_engine::{AssetKey, Durability, Error, PartitionKey, Store, WriteBatch};
+use tessera_tests::{Backend, store_backends};
 
 #[derive(Debug, Clone)]
 enum Step {
@@ -60,7 +60,7 @@ fn apply(
     slot: &mut Option<Store>,
     model: &mut Model,
     step: &Step,
-    kind: IndexKind,
+    backend: &Backend,
     dir: &std::path::Path,
     checkpoint_every: usize,
 ) {
@@ -96,7 +96,7 @@ fn apply(
         Step::Flush => store.flush().expect("flush"),
         Step::Reopen => {
             *slot = None;
-            let store = open(dir, kind, checkpoint_every);
+            let store = backend.open(dir, checkpoint_every);
             assert_eq!(
                 store.recovery().index_rebuilt,
                 None,
@@ -104,19 +104,18 @@ fn apply(
             );
             *slot = Some(store);
         }
+        Step::RebuildIndex if backend.is_remote() => {
+            let refused = store.rebuild_index();
+            assert!(
+                matches!(refused, Err(Error::Unsupported { .. })),
+                "object storage has no index to rebuild: {refused:?}"
+            );
+        }
         Step::RebuildIndex => {
             let entries = store.rebuild_index().expect("rebuild");
             assert_eq!(entries, model.len() as u64);
         }
     }
-}
-
-fn open(dir: &std::path::Path, kind: IndexKind, checkpoint_every: usize) -> Store {
-    Store::builder(dir)
-        .index(kind)
-        .checkpoint_every(checkpoint_every)
-        .open()
-        .expect("open")
 }
 
 fn check(store: &Store, model: &Model) {
@@ -161,12 +160,12 @@ proptest! {
     #[test]
     fn store_matches_a_btreemap_model(steps in prop::collection::vec(step(), 1..40),
                                       checkpoint_every in prop_oneof![1usize..4, Just(1 << 20)]) {
-        for kind in backends() {
+        for backend in store_backends() {
             let dir = tempfile::tempdir().expect("tempdir");
-            let mut store = Some(open(dir.path(), kind, checkpoint_every));
+            let mut store = Some(backend.open(dir.path(), checkpoint_every));
             let mut model = Model::new();
             for step in &steps {
-                apply(&mut store, &mut model, step, kind, dir.path(), checkpoint_every);
+                apply(&mut store, &mut model, step, &backend, dir.path(), checkpoint_every);
                 check(store.as_ref().expect("store is open"), &model);
             }
         }
