@@ -30,7 +30,6 @@ impl Backend {
     /// A builder for the store at `dir` (for object storage: the cache
     /// directory of this handle), with `checkpoint_every` changes (local) or
     /// commits (object storage) between two checkpoints.
-    #[must_use]
     pub fn builder(&self, dir: &Path, checkpoint_every: usize) -> StoreBuilder {
         match self {
             Self::Local(kind) => Store::builder(dir)
