@@ -1,11 +1,12 @@
 //! `Store` and `Blob` are `Send + Sync`; many threads writing durably and
-//! reading at once see every acknowledged write, on every index backend.
+//! reading at once see every acknowledged write, on every index backend and
+//! on object storage.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use tessera_engine::{AssetKey, Blob, Durability, PartitionKey, Store};
-use tessera_tests::{backends, payload_for};
+use tessera_engine::{AssetKey, Blob, DEFAULT_CHECKPOINT_EVERY, Durability, PartitionKey, Store};
+use tessera_tests::{payload_for, store_backends};
 
 const fn assert_send_sync<T: Send + Sync>() {}
 const _: () = assert_send_sync::<Store>();
@@ -17,10 +18,10 @@ fn key(n: u64) -> PartitionKey {
 
 #[test]
 fn concurrent_immediate_writers_and_readers() {
-    for kind in backends() {
+    for backend in store_backends() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = Store::builder(dir.path())
-            .index(kind)
+        let store = backend
+            .builder(dir.path(), DEFAULT_CHECKPOINT_EVERY)
             .durability(Durability::Immediate)
             .open()
             .expect("open");
@@ -52,10 +53,7 @@ fn concurrent_immediate_writers_and_readers() {
         assert_eq!(written.load(Ordering::SeqCst), 320);
         assert_eq!(store.list_partitions(&asset).expect("list").len(), 320);
         drop(store);
-        let reopened = Store::builder(dir.path())
-            .index(kind)
-            .open()
-            .expect("reopen");
+        let reopened = backend.open(dir.path(), DEFAULT_CHECKPOINT_EVERY);
         for thread in 0..8u64 {
             for i in 0..40 {
                 let n = thread * 1000 + i;

@@ -1,11 +1,13 @@
 //! Reads borrow the mapped segment: every buffer of a decoded Arrow partition
-//! (64 MiB here) and every rkyv view lies inside the store's mapping.
+//! (64 MiB here) and every rkyv view lies inside the store's mapping (on
+//! object storage: the mapping of the cached log object), on every backend.
 
 use std::sync::Arc;
 
 use arrow_array::{Array, Float64Array, Int64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema};
-use tessera_engine::{AssetKey, PartitionKey, Store};
+use tessera_engine::{AssetKey, DEFAULT_CHECKPOINT_EVERY, PartitionKey, Store};
+use tessera_tests::store_backends;
 
 fn assert_in_mapping(blob: &tessera_engine::Blob, data: &arrow_data::ArrayData) {
     for buffer in data.buffers() {
@@ -42,10 +44,20 @@ fn batch(rows: usize, offset: i64) -> RecordBatch {
     .expect("batch")
 }
 
+/// Runs `check` on a fresh store on every backend.
+fn on_every_backend(check: impl Fn(&Store)) {
+    for backend in store_backends() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        check(&backend.open(dir.path(), DEFAULT_CHECKPOINT_EVERY));
+    }
+}
+
 #[test]
 fn a_64_mib_arrow_partition_is_read_without_copying_buffers() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(dir.path()).expect("open");
+    on_every_backend(a_64_mib_arrow_partition_is_read_in_place);
+}
+
+fn a_64_mib_arrow_partition_is_read_in_place(store: &Store) {
     let asset = AssetKey::new(["public", "weather_obs"]).expect("asset");
     let day = PartitionKey::new("2022-07-23").expect("partition");
     let batches: Vec<_> = (0..4).map(|i| batch(700_000, i * 700_000)).collect();
@@ -63,8 +75,10 @@ fn a_64_mib_arrow_partition_is_read_without_copying_buffers() {
 
 #[test]
 fn an_rkyv_view_points_into_the_mapping() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(dir.path()).expect("open");
+    on_every_backend(an_rkyv_view_is_read_in_place);
+}
+
+fn an_rkyv_view_is_read_in_place(store: &Store) {
     let asset = AssetKey::new(["readings"]).expect("asset");
     let value: Vec<f64> = (0..100_000).map(f64::from).collect();
     store
@@ -83,8 +97,10 @@ fn an_rkyv_view_points_into_the_mapping() {
 
 #[test]
 fn the_blob_handle_outlives_an_overwrite() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(dir.path()).expect("open");
+    on_every_backend(a_blob_outlives_an_overwrite);
+}
+
+fn a_blob_outlives_an_overwrite(store: &Store) {
     let asset = AssetKey::new(["a"]).expect("asset");
     let key = PartitionKey::new("k").expect("partition");
     store.put(&asset, &key, &b"first"[..]).expect("put");
