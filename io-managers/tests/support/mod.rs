@@ -17,6 +17,17 @@ pub fn tessera(store: &Path, args: &[&str]) -> Output {
         .expect("run the tessera binary")
 }
 
+/// Runs `tessera --store STORE ARGS…` with `env` set, and waits for it.
+pub fn tessera_with_env(store: &Path, args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .arg("--store")
+        .arg(store)
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .expect("run the tessera binary")
+}
+
 /// The standard output of a run that must have succeeded.
 pub fn stdout(output: &Output) -> String {
     assert!(

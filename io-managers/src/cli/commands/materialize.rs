@@ -12,7 +12,7 @@ use super::{CommandResult, RunCommand};
 use crate::cli::interrupt::{INTERRUPTED_EXIT, cancel_on_interrupt};
 use crate::cli::keys::{shown, shown_partition};
 use crate::cli::selection::{parse_partitions, select_assets};
-use crate::cli::session::Session;
+use crate::cli::session::{Session, is_object_store};
 use crate::cli::summary::{SummaryOptions, print_summary};
 use crate::executor::{MaterializeRequest, PartitionOutcome, PartitionSelection, RunObserver};
 
@@ -74,7 +74,7 @@ impl RunCommand for Materialize {
                 json: session.global.json,
                 verbose: session.global.verbose > 0,
                 interrupted,
-                store: store.path().display().to_string(),
+                store: store_name(session, &store),
             },
         )?;
         close(store)?;
@@ -121,6 +121,16 @@ fn checked_threads(threads: usize) -> Result<usize, String> {
 }
 
 /// Closes the store (its last checkpoint and sync) when nothing else holds it.
+/// The store as the summary names it: its directory, or for a store on
+/// object storage its address (its path is the local cache's).
+fn store_name(session: &Session, store: &Store) -> String {
+    if is_object_store(session.store_dir()) {
+        session.store_dir().display().to_string()
+    } else {
+        store.path().display().to_string()
+    }
+}
+
 fn close(store: Arc<Store>) -> Result<(), Box<dyn std::error::Error>> {
     match Arc::try_unwrap(store) {
         Ok(store) => Ok(store.close()?),
