@@ -85,4 +85,7 @@ pub use store::{
     StoreBuilder, StoreStats, VerifyReport, VersionInfo, is_object_store_address,
 };
 #[cfg(feature = "object-store")]
-pub use store::{DEFAULT_CACHE_LIMIT, DEFAULT_CHECKPOINT_GRACE, DEFAULT_REMOTE_CHECKPOINT_EVERY};
+pub use store::{
+    DEFAULT_CACHE_LIMIT, DEFAULT_CHECKPOINT_GRACE, DEFAULT_GC_GRACE,
+    DEFAULT_REMOTE_CHECKPOINT_EVERY,
+};

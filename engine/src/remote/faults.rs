@@ -1,6 +1,6 @@
 //! A test double around any object store that injects the failures object
 //! stores have: failed PUTs, PUTs that land but whose reply is lost, 503s
-//! on GETs, slow GETs, and stores without conditional creates. It lies about
+//! on GETs and DELETEs, slow GETs, and stores without conditional creates. It lies about
 //! nothing else: every call it lets through goes to the wrapped store.
 
 use std::fmt;
@@ -24,6 +24,8 @@ pub(crate) struct Faults {
     pub lost_put_replies: u32,
     /// The next GETs fail with a 503.
     pub failed_gets: u32,
+    /// The next DELETEs fail with a 503 (the object stays).
+    pub failed_deletes: u32,
     /// Every GET waits this long first.
     pub slow_gets: Option<Duration>,
     /// Every PUT waits this long first.
@@ -158,6 +160,10 @@ impl ObjectStore for FaultyStore {
         &self,
         locations: BoxStream<'static, object_store::Result<Path>>,
     ) -> BoxStream<'static, object_store::Result<Path>> {
+        use futures::StreamExt;
+        if self.take(|f| &mut f.failed_deletes) {
+            return futures::stream::iter([Err(unavailable("DELETE"))]).boxed();
+        }
         self.inner.delete_stream(locations)
     }
 

@@ -17,6 +17,14 @@
 //! so the local cache holds fetched objects as segment files, memory-mapped
 //! and read like local segments: a [`Blob`](crate::Blob) borrows the cached
 //! mapping and reads verify the crc32 as usual.
+//!
+//! Compaction commits the retained versions of old log objects as moved puts
+//! in new log objects (no other kind of object, no upload outside the log),
+//! publishes a checkpoint, and garbage collection deletes a log object once
+//! a checkpoint that no longer references it is older than the grace period:
+//! `store::remote_compact` and `store::remote_gc` state the design and why
+//! no reader within the grace period, and no writer ever, loses an object it
+//! needs.
 
 mod cache;
 mod client;
@@ -25,6 +33,8 @@ mod object;
 
 #[cfg(test)]
 mod faults;
+#[cfg(test)]
+mod gc_tests;
 #[cfg(test)]
 mod inspect_tests;
 #[cfg(test)]

@@ -443,7 +443,7 @@ fn read_only_opens_need_an_existing_store_and_refuse_writes() {
 }
 
 #[test]
-fn operations_the_backend_lacks_are_unsupported_not_silent() {
+fn rebuilding_an_index_is_unsupported_not_silent() {
     let store = in_memory();
     let caches = tempfile::tempdir().expect("tempdir");
     let writer = open(&store, &caches.path().join("w"));
@@ -454,7 +454,6 @@ fn operations_the_backend_lacks_are_unsupported_not_silent() {
             "{name}"
         );
     };
-    unsupported(writer.compact().map(drop), "compact");
     unsupported(writer.rebuild_index().map(drop), "rebuild_index");
     writer
         .flush()

@@ -54,7 +54,10 @@ impl Store {
     ///
     /// # Errors
     /// [`Error::ReadOnly`], [`Error::Poisoned`], and I/O or index errors;
-    /// [`Error::Unsupported`] on a store on object storage (it has no index).
+    /// [`Error::Unsupported`] on a store on object storage: it has no index
+    /// to rebuild (its view is rebuilt from the latest checkpoint object and
+    /// the log objects after it at every open, every object checked whole),
+    /// and [`Store::verify`] checks it against the log objects.
     pub fn rebuild_index(&self) -> Result<u64> {
         let inner = &*self.inner;
         inner.check_writable()?;

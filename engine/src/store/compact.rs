@@ -36,7 +36,7 @@ use crate::segment::{ChangeFrame, SEGMENT_HEADER_LEN, Segment};
 /// Payload bytes copied per compaction batch.
 const BATCH_BYTES: u64 = 4 << 20;
 /// Versions copied per compaction batch.
-const BATCH_VERSIONS: usize = 1024;
+pub(super) const BATCH_VERSIONS: usize = 1024;
 
 /// How compaction runs: when a segment is reclaimed, how fast, and whether
 /// a background thread does it.
@@ -98,6 +98,11 @@ impl CompactionOptions {
             interval: every,
             ..self
         }
+    }
+
+    /// The garbage share from which a segment is reclaimed.
+    pub(super) fn garbage_threshold(&self) -> f64 {
+        self.garbage_ratio
     }
 
     /// Whether the background thread runs.
@@ -172,9 +177,17 @@ impl Store {
     /// [`Error::ReadOnly`](crate::Error::ReadOnly),
     /// [`Error::Poisoned`](crate::Error::Poisoned), I/O and index errors. A
     /// segment whose live data fails its checks is left in place (and
-    /// reported by [`Store::verify`]).
-    /// [`Error::Unsupported`](crate::Error::Unsupported) on a store on
-    /// object storage (its compaction is not built yet).
+    /// reported by [`Store::verify`]). On object storage,
+    /// [`Error::ObjectStore`](crate::Error::ObjectStore) for a failed call
+    /// (what was committed before it stays, and is sound).
+    ///
+    /// On a store on object storage, compaction rewrites the retained
+    /// versions of the log objects worth reclaiming into new log objects,
+    /// publishes a checkpoint, then deletes the log objects that no
+    /// checkpoint older than the grace period needs (the builder's
+    /// `remote_gc_grace`): what one call rewrites is deleted by a call at least the grace period
+    /// later. `segments_reclaimed` counts the objects deleted, `bytes_before`
+    /// and `bytes_after` the log objects' bytes in the store.
     pub fn compact(&self) -> Result<CompactionReport> {
         self.compact_with_progress(&mut |_| {})
     }
@@ -201,11 +214,14 @@ impl Store {
     ) -> Result<CompactionReport> {
         let inner = &*self.inner;
         inner.check_writable()?;
-        inner.check_local("compact")?;
         let _running = inner
             .compaction_running
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        #[cfg(feature = "object-store")]
+        if let Some(remote) = &inner.remote {
+            return remote.compact(self, progress, keep_going);
+        }
         let started = Instant::now();
         let mut report = CompactionReport {
             bytes_before: inner.segments.disk_bytes()?,
@@ -365,18 +381,7 @@ impl Store {
         let bounds: Vec<[u8; 8]> = deletes.iter().map(|(_, b)| b.to_le_bytes()).collect();
         let mut frames = Vec::with_capacity(versions.len() + deletes.len());
         for ((version, payload), described) in versions.iter().zip(&payloads).zip(&described) {
-            let meta = &version.record.meta;
-            frames.push(ChangeFrame {
-                kind: FrameKind::Put {
-                    codec: meta.codec,
-                    payload_len: meta.len,
-                    checksum: meta.checksum,
-                    moved: true,
-                },
-                key: &version.key,
-                described,
-                payload,
-            });
+            frames.push(moved_put(version, payload, described));
         }
         for ((key, _), bound) in deletes.iter().zip(&bounds) {
             frames.push(ChangeFrame {
@@ -449,8 +454,28 @@ fn batch_size(live: &[LiveVersion]) -> usize {
     take
 }
 
+/// The moved put of `version`, its payload and [`moved_described`] bytes.
+pub(super) fn moved_put<'a>(
+    version: &'a LiveVersion,
+    payload: &'a [u8],
+    described: &'a [u8],
+) -> ChangeFrame<'a> {
+    let meta = &version.record.meta;
+    ChangeFrame {
+        kind: FrameKind::Put {
+            codec: meta.codec,
+            payload_len: meta.len,
+            checksum: meta.checksum,
+            moved: true,
+        },
+        key: &version.key,
+        described,
+        payload,
+    }
+}
+
 /// A moved put's described bytes: the version, then the original fields.
-fn moved_described(version: &LiveVersion) -> Vec<u8> {
+pub(super) fn moved_described(version: &LiveVersion) -> Vec<u8> {
     let meta = &version.record.meta;
     let mut out = version.record.seq.to_le_bytes().to_vec();
     Described {

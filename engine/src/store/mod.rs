@@ -17,6 +17,12 @@ mod remote_address;
 #[cfg(feature = "object-store")]
 mod remote_checkpoint;
 #[cfg(feature = "object-store")]
+mod remote_compact;
+#[cfg(feature = "object-store")]
+mod remote_fresh;
+#[cfg(feature = "object-store")]
+mod remote_gc;
+#[cfg(feature = "object-store")]
 mod remote_inspect;
 #[cfg(feature = "object-store")]
 mod remote_live;
@@ -42,7 +48,10 @@ pub use compact::{CompactionOptions, CompactionProgress, CompactionReport};
 pub use recovery::{CutTail, IndexRebuild, RecoveryReport};
 pub use refresh::Refresh;
 #[cfg(feature = "object-store")]
-pub use remote::{DEFAULT_CACHE_LIMIT, DEFAULT_CHECKPOINT_GRACE, DEFAULT_REMOTE_CHECKPOINT_EVERY};
+pub use remote::{
+    DEFAULT_CACHE_LIMIT, DEFAULT_CHECKPOINT_GRACE, DEFAULT_GC_GRACE,
+    DEFAULT_REMOTE_CHECKPOINT_EVERY,
+};
 pub use stats::StoreStats;
 pub use verify::{DamagedPartition, IndexMismatch, VerifyReport};
 pub use versions::VersionInfo;
@@ -207,13 +216,14 @@ impl Inner {
         false
     }
 
-    /// Fails with [`Error::Unsupported`] on a store on object storage, whose
-    /// backend lacks `operation` so far.
+    /// Fails with [`Error::Unsupported`] on a store on object storage, which
+    /// has no use for `operation`.
     fn check_local(&self, operation: &'static str) -> Result<()> {
         if self.is_remote() {
             return Err(Error::Unsupported {
                 operation,
-                reason: "a store on object storage does not offer it yet",
+                reason: "a store on object storage has no index: its view is rebuilt from \
+                         checkpoint and log objects at every open",
             });
         }
         Ok(())

@@ -12,7 +12,7 @@ use std::hash::{BuildHasher, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, TryLockError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
@@ -50,6 +50,11 @@ pub const DEFAULT_REMOTE_CHECKPOINT_EVERY: u64 = 256;
 /// Default age a superseded checkpoint object reaches before it is deleted.
 pub const DEFAULT_CHECKPOINT_GRACE: Duration = Duration::from_secs(600);
 
+/// Default grace period of garbage collection on object storage: a log
+/// object stays at least this long after the first checkpoint that no
+/// longer needs it (see [`StoreBuilder::remote_gc_grace`]).
+pub const DEFAULT_GC_GRACE: Duration = Duration::from_secs(600);
+
 /// How many times in a row a commit may lose the race for the next log
 /// object before it gives up.
 const MAX_CONFLICTS: u32 = 1000;
@@ -62,6 +67,7 @@ pub(super) struct RemoteOptions {
     cache_limit: u64,
     checkpoint_every: u64,
     checkpoint_grace: Duration,
+    gc_grace: Duration,
     retry: RetryPolicy,
 }
 
@@ -73,6 +79,7 @@ impl Default for RemoteOptions {
             cache_limit: DEFAULT_CACHE_LIMIT,
             checkpoint_every: DEFAULT_REMOTE_CHECKPOINT_EVERY,
             checkpoint_grace: DEFAULT_CHECKPOINT_GRACE,
+            gc_grace: DEFAULT_GC_GRACE,
             retry: RetryPolicy::default(),
         }
     }
@@ -120,9 +127,25 @@ impl StoreBuilder {
     /// deletes it (default [`DEFAULT_CHECKPOINT_GRACE`], 10 minutes). The
     /// two newest are always kept; an open that lists checkpoints and then
     /// reads the newest has this long to read it (and lists again if it is
-    /// gone). Log objects are never deleted.
+    /// gone). Log objects follow [`StoreBuilder::remote_gc_grace`].
     pub fn remote_checkpoint_grace(mut self, grace: Duration) -> Self {
         self.remote.checkpoint_grace = grace;
+        self
+    }
+
+    /// The grace period of garbage collection on object storage (default
+    /// [`DEFAULT_GC_GRACE`], 10 minutes): [`Store::compact`] deletes a log
+    /// object only once a checkpoint that no longer needs it is this old, so
+    /// every object a handle's view needs stays readable for at least this
+    /// long after the handle last reached the end of the log (its open, its
+    /// last commit or refresh). A handle checks the newest checkpoint again
+    /// before it trusts the log's end once half of it has passed since it
+    /// last did (one `LIST`). Every handle of a store should use the same
+    /// value, far longer than one object-store request, and the clocks of
+    /// the machines that compact should agree with the object store's
+    /// within half of it (the README's "Beyond one machine" explains why).
+    pub fn remote_gc_grace(mut self, grace: Duration) -> Self {
+        self.remote.gc_grace = grace;
         self
     }
 
@@ -145,21 +168,27 @@ pub(super) struct RemoteBackend {
     cache: Cache,
     checkpoint_every: u64,
     checkpoint_grace: Duration,
+    /// See [`StoreBuilder::remote_gc_grace`].
+    pub(super) gc_grace: Duration,
     log: Mutex<LogState>,
     /// This handle's id, in the header of the log objects it creates.
     writer_id: u64,
     /// Batches waiting for the commit in flight to finish (group commit).
     waiting: Mutex<Vec<Arc<Waiting>>>,
     /// Every log object below this number has been read.
-    read_below: AtomicU64,
+    pub(super) read_below: AtomicU64,
 }
 
 /// How far this handle has read the log.
-struct LogState {
+pub(super) struct LogState {
     /// The next log object to read (or to create).
-    next_id: u64,
+    pub(super) next_id: u64,
     /// The commit frame of the last batch read.
-    after: Option<FrameRef>,
+    pub(super) after: Option<FrameRef>,
+    /// Until when a log object found missing at `next_id` or after is the
+    /// end of the log, not one garbage collection deleted (see
+    /// [`RemoteBackend::ensure_fresh`]).
+    pub(super) fresh_until: Instant,
 }
 
 /// Opens (or creates) the store on object storage the builder names.
@@ -184,12 +213,15 @@ pub(super) fn open(builder: StoreBuilder) -> Result<Store> {
         builder.segment_capacity,
         false,
     )?;
+    let listed_at = Instant::now();
+    let fresh_until = listed_at + builder.remote.gc_grace / 2;
     let (overlay, state) = match latest_checkpoint(&client)? {
         Some((id, checkpoint)) => (
             Overlay::from_entries(checkpoint.entries),
             LogState {
                 next_id: id + 1,
                 after: Some(checkpoint.after),
+                fresh_until,
             },
         ),
         None => (
@@ -197,6 +229,7 @@ pub(super) fn open(builder: StoreBuilder) -> Result<Store> {
             LogState {
                 next_id: 1,
                 after: None,
+                fresh_until,
             },
         ),
     };
@@ -205,6 +238,7 @@ pub(super) fn open(builder: StoreBuilder) -> Result<Store> {
         cache,
         checkpoint_every: builder.remote.checkpoint_every,
         checkpoint_grace: builder.remote.checkpoint_grace,
+        gc_grace: builder.remote.gc_grace,
         read_below: AtomicU64::new(state.next_id),
         log: Mutex::new(state),
         waiting: Mutex::default(),
@@ -252,7 +286,7 @@ pub(super) fn open(builder: StoreBuilder) -> Result<Store> {
 /// many times in all.
 const CHECKPOINT_LISTINGS: u32 = 3;
 
-fn latest_checkpoint(client: &Client) -> Result<Option<(u64, ViewCheckpoint)>> {
+pub(super) fn latest_checkpoint(client: &Client) -> Result<Option<(u64, ViewCheckpoint)>> {
     for _ in 0..CHECKPOINT_LISTINGS {
         let newest = client
             .list("checkpoint")?
@@ -276,7 +310,11 @@ fn latest_checkpoint(client: &Client) -> Result<Option<(u64, ViewCheckpoint)>> {
 }
 
 /// Decodes and checks checkpoint object `id`.
-fn decode_checkpoint(client: &Client, id: u64, bytes: &[u8]) -> Result<(u64, ViewCheckpoint)> {
+pub(super) fn decode_checkpoint(
+    client: &Client,
+    id: u64,
+    bytes: &[u8],
+) -> Result<(u64, ViewCheckpoint)> {
     let name = checkpoint_name(id);
     let corrupt = |reason: String| Error::CorruptObject {
         object: client.path(&name).to_string(),
@@ -362,13 +400,15 @@ pub(super) fn check_whole(
 }
 
 impl RemoteBackend {
-    fn lock(&self) -> MutexGuard<'_, LogState> {
+    pub(super) fn lock(&self) -> MutexGuard<'_, LogState> {
         self.log.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Reads every log object after the last one read, in order, into the
-    /// store's view; returns how many.
-    fn catch_up(&self, inner: &Inner, state: &mut LogState) -> Result<u64> {
+    /// store's view (first loading the newest checkpoint instead if garbage
+    /// collection may have deleted the next ones); returns how many.
+    pub(super) fn catch_up(&self, inner: &Inner, state: &mut LogState) -> Result<u64> {
+        self.ensure_fresh(inner, state)?;
         let mut batches = 0;
         while let Some(segment) = self.fetch(inner, state.next_id)? {
             self.apply(inner, state, &segment)?;
@@ -499,13 +539,14 @@ impl RemoteBackend {
     }
 
     /// Commits `batches` as the next log object (see [`RemoteBackend::commit`]).
-    fn commit_batches(
+    pub(super) fn commit_batches(
         &self,
         inner: &Inner,
         state: &mut LogState,
         batches: &[&[ChangeFrame<'_>]],
     ) -> Result<()> {
         for _ in 0..MAX_CONFLICTS {
+            self.ensure_fresh(inner, state)?;
             let id = state.next_id;
             let first_seq = state.after.map_or(1, |at| at.seq + 1);
             let ours = Bytes::from(encode_log_object(id, self.writer_id, first_seq, batches));
@@ -541,7 +582,7 @@ impl RemoteBackend {
     /// (the log lock held: nothing else changes the view meanwhile), unless
     /// one is there already. A commit only logs its failure: the commit is
     /// in the log, and a missing checkpoint only makes opens read more of it.
-    fn write_checkpoint(&self, inner: &Inner, state: &LogState) -> Result<()> {
+    pub(super) fn write_checkpoint(&self, inner: &Inner, state: &LogState) -> Result<()> {
         let Some(after) = state.after else {
             return Ok(());
         };
@@ -593,16 +634,31 @@ impl RemoteBackend {
     }
 
     /// Catches up with the log: [`Store::refresh`] of a store on object storage.
+    /// A view that fell behind the collected part of the log is replaced by
+    /// the newest checkpoint's first ([`Refresh::Reloaded`]).
     pub(super) fn refresh(&self, inner: &Inner) -> Result<Refresh> {
-        let batches = self.catch_up(inner, &mut self.lock())?;
-        Ok(if batches == 0 {
-            Refresh::Unchanged
-        } else {
-            Refresh::CaughtUp { batches }
+        let mut state = self.lock();
+        let loaded = self.ensure_fresh(inner, &mut state)?;
+        let batches = self.catch_up(inner, &mut state)?;
+        Ok(match loaded {
+            Some(id) => Refresh::Reloaded {
+                reason: format!(
+                    "the log objects before checkpoint {id} may have been garbage-collected: \
+                     the view was loaded from it"
+                ),
+            },
+            None if batches == 0 => Refresh::Unchanged,
+            None => Refresh::CaughtUp { batches },
         })
     }
 
     /// Log object `id` for a read: mapped, or fetched again after eviction.
+    ///
+    /// An object the view needs that is gone was deleted by garbage
+    /// collection after this handle's view fell behind the log for longer
+    /// than the grace period: the handle catches up (when no commit or
+    /// refresh of its own holds the log), and `None` sends the read to look
+    /// its key up again in the caught-up view.
     pub(super) fn segment(&self, inner: &Inner, id: u64) -> Result<Option<Arc<Segment>>> {
         if let Some(segment) = inner.segments.get(id) {
             self.cache.touch(id);
@@ -611,7 +667,18 @@ impl RemoteBackend {
         if id >= self.read_below.load(Ordering::Acquire) {
             return Ok(None);
         }
-        self.fetch(inner, id)
+        let fetched = self.fetch(inner, id)?;
+        if fetched.is_none()
+            && let Some(mut state) = self.try_lock()
+        {
+            log::info!(
+                "{}: log object {id} was collected; catching up",
+                self.client.describe()
+            );
+            state.fresh_until = Instant::now();
+            self.catch_up(inner, &mut state)?;
+        }
+        Ok(fetched)
     }
 
     /// The cache (tests look at it).
