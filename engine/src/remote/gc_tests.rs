@@ -122,6 +122,8 @@ fn compaction_keeps_every_retained_version_and_collection_reclaims_the_rest() {
     let written = log_ids(&store);
     assert_eq!(written.len(), 26, "one log object per commit");
     let bytes_before = log_bytes(&store);
+    let stats_before = writer.stats().expect("stats");
+    assert_eq!(stats_before.segment_bytes, bytes_before);
 
     let first = writer.compact().expect("compact");
     assert_eq!(
@@ -156,6 +158,14 @@ fn compaction_keeps_every_retained_version_and_collection_reclaims_the_rest() {
         "{bytes_after} of {bytes_before} bytes left"
     );
     assert_model(&writer, &model, 8);
+    let stats_after = writer.stats().expect("stats");
+    assert_eq!(stats_after.segments, 1);
+    assert_eq!(stats_after.segment_bytes, bytes_after);
+    assert_eq!(stats_after.live_bytes, stats_before.live_bytes);
+    assert!(
+        stats_after.garbage_bytes * 10 < stats_before.garbage_bytes,
+        "{stats_after:?} after {stats_before:?}"
+    );
 
     let fresh = handle(&store, &caches.path().join("fresh"), grace);
     assert_model(&fresh, &model, 8);

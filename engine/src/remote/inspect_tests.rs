@@ -74,6 +74,23 @@ fn verify_checks_every_partition_and_the_objects_it_needs() {
         "{:?}",
         report.quarantined[0]
     );
+
+    // An object a retained version needs, deleted behind the store's back.
+    let needed = ObjectPath::from(format!("{PREFIX}/log/{:020}", 3));
+    runtime.block_on(store.delete(&needed)).expect("delete");
+    let fresh = open(&store, &caches.path().join("r2"));
+    let report = fresh.verify().expect("verify");
+    let missing: Vec<_> = report
+        .quarantined
+        .iter()
+        .filter(|q| q.reason.contains("missing"))
+        .map(|q| q.id)
+        .collect();
+    assert_eq!(missing, [3], "{report:?}");
+    assert!(
+        report.damaged.iter().any(|d| d.partition == Some(day(1))),
+        "day 1's newest version lived in object 3: {report:?}"
+    );
 }
 
 #[test]
