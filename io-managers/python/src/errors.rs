@@ -42,6 +42,26 @@ create_exception!(
     TesseraError,
     "A write to a store opened read-only."
 );
+create_exception!(
+    _native,
+    NotAStoreError,
+    TesseraError,
+    "A read-only open of a directory or bucket prefix that holds no store (it never creates one)."
+);
+create_exception!(
+    _native,
+    ObjectStoreError,
+    TesseraError,
+    "A call to the object store failed (after its retries where retrying was safe): an \
+     unreachable endpoint, a missing bucket, refused credentials, a client that cannot be \
+     configured."
+);
+create_exception!(
+    _native,
+    UnsupportedError,
+    TesseraError,
+    "An operation this store does not offer (a store on object storage has no verify() yet)."
+);
 
 /// The Python exception for an engine error, with the engine's message.
 pub(crate) fn to_py(error: &Error) -> PyErr {
@@ -51,11 +71,15 @@ pub(crate) fn to_py(error: &Error) -> PyErr {
         Error::Corrupted { .. }
         | Error::CorruptIndex { .. }
         | Error::InvalidArchive { .. }
-        | Error::ArrowDecode { .. } => CorruptedError::new_err(message),
+        | Error::ArrowDecode { .. }
+        | Error::CorruptObject { .. } => CorruptedError::new_err(message),
         Error::InvalidAssetKey { .. }
         | Error::InvalidPartitionKey { .. }
         | Error::KeyTooLarge { .. } => InvalidKeyError::new_err(message),
         Error::ReadOnly { .. } => ReadOnlyError::new_err(message),
+        Error::NotAStore { .. } => NotAStoreError::new_err(message),
+        Error::ObjectStore { .. } => ObjectStoreError::new_err(message),
+        Error::Unsupported { .. } => UnsupportedError::new_err(message),
         _ => TesseraError::new_err(message),
     }
 }
@@ -74,5 +98,8 @@ pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("CorruptedError", py.get_type::<CorruptedError>())?;
     module.add("InvalidKeyError", py.get_type::<InvalidKeyError>())?;
     module.add("ReadOnlyError", py.get_type::<ReadOnlyError>())?;
+    module.add("NotAStoreError", py.get_type::<NotAStoreError>())?;
+    module.add("ObjectStoreError", py.get_type::<ObjectStoreError>())?;
+    module.add("UnsupportedError", py.get_type::<UnsupportedError>())?;
     Ok(())
 }

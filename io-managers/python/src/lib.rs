@@ -1,5 +1,6 @@
 //! Python bindings of the Tessera store (`tessera_dagster._native`): open a
-//! store, put and get bytes and Arrow IPC payloads, list, delete, verify.
+//! store (a directory, or `s3://bucket/prefix` on object storage), put and
+//! get bytes and Arrow IPC payloads, list, delete, verify.
 //! Reads hand Python a `Blob` that borrows the memory-mapped segment; the
 //! Python side wraps it in a `pyarrow.Buffer` without copying.
 #![forbid(unsafe_code)]
@@ -7,6 +8,7 @@
 mod blob;
 mod errors;
 mod keys;
+mod remote;
 mod store;
 mod verify;
 

@@ -7,11 +7,12 @@ use std::time::Duration;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
-use tessera_engine::{Payload, RecordMeta, Refresh, Retention, Store, WriteBatch};
+use tessera_engine::{Payload, RecordMeta, Refresh, Retention, Store, StoreBuilder, WriteBatch};
 
 use crate::blob::PyBlob;
 use crate::errors::{StoreClosedError, py_result};
 use crate::keys::{asset_key, codec, codec_name, index_kind, partition_key, partition_text};
+use crate::remote::{RemoteOptions, is_remote, remote_builder};
 use crate::verify::verify_summary;
 
 /// One put of [`PyStore::put_many`]: asset path, partition (`None`:
@@ -49,6 +50,20 @@ impl PyStore {
     }
 }
 
+/// The builder of the store at `path`: on object storage for an `s3://`
+/// address, else in the directory (which takes none of `remote`'s options).
+fn store_builder(path: &std::path::Path, remote: &RemoteOptions) -> PyResult<StoreBuilder> {
+    match path.to_str() {
+        Some(address) if is_remote(address) => remote_builder(address, remote),
+        _ if remote.is_set() => Err(PyValueError::new_err(format!(
+            "{}: cache_dir, cache_limit, storage_options, max_retries and retry_timeout \
+             apply to s3:// addresses only",
+            path.display()
+        ))),
+        _ => Ok(Store::builder(path)),
+    }
+}
+
 /// Adds one put to `batch`.
 fn add_put<'a>(batch: &mut WriteBatch<'a>, entry: &'a PutEntry<'_>) -> PyResult<()> {
     let (asset, partition, bytes, codec_text, data_version, metadata) = entry;
@@ -80,15 +95,28 @@ fn meta_dict(py: Python<'_>, meta: RecordMeta) -> PyResult<Bound<'_, pyo3::types
 
 #[pymethods]
 impl PyStore {
-    /// Opens (or creates) the store in `path`.
+    /// Opens (or creates) the store in `path`: a directory, or
+    /// `s3://bucket/prefix` for a store on S3-compatible object storage.
     ///
     /// `durability`: `"immediate"` (a write returns once it survives power
     /// loss) or `"buffered"` (once the OS has it; `flush()` makes it durable).
     /// `index`: `"redb"` or `"sled"` (default: the store's own, redb when new).
     /// `lock_timeout`: seconds to wait while another handle or process holds
     /// the directory (default 0.25). `read_only`: no lock, no writes.
+    ///
+    /// Only for `s3://` addresses (configured from the `AWS_*` environment
+    /// first): `cache_dir`, where fetched log objects are cached (default
+    /// `tessera-cache` in the temporary directory); `cache_limit`, its size
+    /// in bytes; `storage_options`, `object_store` S3 settings over the
+    /// environment (`endpoint`, `region`, `allow_http`, `timeout`, ...);
+    /// `max_retries` and `retry_timeout` (seconds), how the S3 client retries
+    /// a failed request (default 10 and 180).
     #[new]
-    #[pyo3(signature = (path, durability="immediate", index=None, lock_timeout=None, read_only=false, verify_checksums=true, keep_versions=None))]
+    #[pyo3(signature = (
+        path, durability="immediate", index=None, lock_timeout=None, read_only=false,
+        verify_checksums=true, keep_versions=None, *, cache_dir=None, cache_limit=None,
+        storage_options=None, max_retries=None, retry_timeout=None,
+    ))]
     #[expect(
         clippy::too_many_arguments,
         reason = "mirrors the Python constructor's keyword arguments"
@@ -102,8 +130,20 @@ impl PyStore {
         read_only: bool,
         verify_checksums: bool,
         keep_versions: Option<u32>,
+        cache_dir: Option<std::path::PathBuf>,
+        cache_limit: Option<u64>,
+        storage_options: Option<BTreeMap<String, String>>,
+        max_retries: Option<usize>,
+        retry_timeout: Option<f64>,
     ) -> PyResult<Self> {
-        let mut builder = Store::builder(&path)
+        let remote = RemoteOptions {
+            cache_dir,
+            cache_limit,
+            storage_options: storage_options.unwrap_or_default(),
+            max_retries,
+            retry_timeout,
+        };
+        let mut builder = store_builder(&path, &remote)?
             .durability(crate::keys::durability(durability)?)
             .verify_checksums(verify_checksums);
         if let Some(name) = index {
@@ -330,7 +370,8 @@ impl PyStore {
         self.store.read().map(|s| s.is_none()).unwrap_or(true)
     }
 
-    /// The store's directory.
+    /// The store's directory (for a store on object storage, its local
+    /// cache directory).
     #[getter]
     fn path(&self) -> PyResult<std::path::PathBuf> {
         Ok(self.handle()?.path().to_path_buf())

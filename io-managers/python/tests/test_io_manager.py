@@ -1,6 +1,9 @@
 """TesseraIOManager inside `dagster.materialize`: round trips per type, partitions,
 multi-partitions, self-dependency, many-to-one loads (dict and lazy), missing
-partitions, single-run backfill range outputs, output metadata and bad input."""
+partitions, single-run backfill range outputs, output metadata and bad input.
+
+Each test that takes ``store_dir`` runs twice: on a directory, and on an ``s3://``
+address of a moto S3 server (the ``moto_s3`` fixture of conftest.py)."""
 
 
 import pickle
@@ -20,6 +23,14 @@ RANGE_TAGS = {
     "dagster/asset_partition_range_start": "2024-01-01",
     "dagster/asset_partition_range_end": "2024-01-31",
 }
+
+
+@pytest.fixture(params=["dir", "s3"])
+def store_dir(request: pytest.FixtureRequest, tmp_path) -> str:
+    """Where the test's store lives: a new directory, or a new prefix in the moto bucket."""
+    if request.param == "s3":
+        return request.getfixturevalue("s3_store")
+    return str(tmp_path / "store")
 
 
 def run(assets: list, store_dir: str, **kwargs: Any) -> dg.ExecuteInProcessResult:
@@ -382,8 +393,10 @@ def test_arrow_backed_pandas_reads_without_a_copy(store_dir: str) -> None:
     assert seen["in_mapping"]
 
 
-def test_keep_open_holds_the_store_until_released(store_dir: str) -> None:
+def test_keep_open_holds_the_store_until_released(tmp_path) -> None:
     from tessera_dagster.held import close_held_stores
+
+    store_dir = str(tmp_path / "store")
 
     @dg.asset
     def kept() -> bytes:

@@ -234,6 +234,7 @@ def test_writes_in_a_burst_share_one_lingering_writer(store_dir: str) -> None:
     """Consecutive handle_outputs reuse one open writable store, which holds the lock
     until write_linger passes without a write; loads see the writes meanwhile."""
     from tessera_dagster import writers
+    from tessera_dagster.remote import options_key, store_key
 
     manager = td.TesseraIOManager(base_dir=store_dir, durability="buffered", write_linger=30.0)
     store_days = ["2024-01-01", "2024-01-02"]
@@ -243,7 +244,8 @@ def test_writes_in_a_burst_share_one_lingering_writer(store_dir: str) -> None:
             asset_key=dg.AssetKey("days"), partition_key=day, asset_partitions_def=DAILY
         )
         manager.handle_output(context, pa.table({"v": [int(day[-1])]}))
-        opened.append(writers._WRITERS[(os.getpid(), os.path.abspath(store_dir), "buffered")].store)
+        key = (os.getpid(), store_key(store_dir), "buffered", options_key({}))
+        opened.append(writers._WRITERS[key].store)
     assert opened[0] is opened[1], "the second write reused the first one's store"
     with pytest.raises(td.LockedError):
         td.Store(store_dir, lock_timeout=0.0)

@@ -1,6 +1,7 @@
 """Tessera's embedded partition store for Python, and a Dagster I/O manager over it.
 
-``Store`` is the engine's store (open, put/get, list, delete, verify); reads
+``Store`` is the engine's store (open, put/get, list, delete, verify), in a
+directory or on S3-compatible object storage (``s3://bucket/prefix``); reads
 return a ``Blob`` that borrows the memory-mapped segment, and
 ``tessera_dagster.arrow.table_from_blob`` turns an Arrow blob into a
 ``pyarrow.Table`` without copying. ``TesseraIOManager`` (imported lazily, so
@@ -12,10 +13,13 @@ from tessera_dagster._native import (
     CorruptedError,
     InvalidKeyError,
     LockedError,
+    NotAStoreError,
+    ObjectStoreError,
     ReadOnlyError,
     Store,
     StoreClosedError,
     TesseraError,
+    UnsupportedError,
     checksum,
 )
 
@@ -25,11 +29,14 @@ __all__ = [
     "InvalidKeyError",
     "LazyPartitions",
     "LockedError",
+    "NotAStoreError",
+    "ObjectStoreError",
     "ReadOnlyError",
     "Store",
     "StoreClosedError",
     "TesseraError",
     "TesseraIOManager",
+    "UnsupportedError",
     "checksum",
 ]
 

@@ -10,25 +10,34 @@ import atexit
 import contextlib
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from tessera_dagster._native import Store
+from tessera_dagster.remote import options_key, store_key
 
-_HELD: dict[tuple[int, str, str, bool], Store] = {}
+_HELD: dict[tuple, Store] = {}
 _GUARD = threading.Lock()
 
 
 @contextlib.contextmanager
 def held_store(
-    path: str, durability: str, lock_timeout: float, verify_checksums: bool = True
+    path: str,
+    durability: str,
+    lock_timeout: float,
+    verify_checksums: bool = True,
+    options: Mapping[str, Any] | None = None,
 ) -> Iterator[Store]:
-    """The process's open store for ``(path, durability, verify_checksums)``, opened on
-    first use.
+    """The process's open store for ``(path, durability, verify_checksums, options)``
+    (``options``: more ``Store`` keyword arguments, those of an ``s3://`` address),
+    opened on first use.
 
     It keeps the directory lock until the process exits (or ``close_held_stores``),
-    so other processes wait for it: for Dagster's in-process executor only.
+    so other processes wait for it: for Dagster's in-process executor only. A store
+    on object storage has no lock: other processes write meanwhile.
     """
-    key = (os.getpid(), path, durability, verify_checksums)
+    options = dict(options or {})
+    key = (os.getpid(), store_key(path), durability, verify_checksums, options_key(options))
     with _GUARD:
         store = _HELD.get(key)
         if store is None or store.closed:
@@ -37,6 +46,7 @@ def held_store(
                 durability=durability,
                 lock_timeout=lock_timeout,
                 verify_checksums=verify_checksums,
+                **options,
             )
             _HELD[key] = store
     yield store

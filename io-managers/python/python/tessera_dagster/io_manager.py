@@ -6,13 +6,18 @@ write, so the subprocesses of Dagster's multiprocess executor take turns. ``load
 store per process (no lock), refreshed before each load, so it sees everything
 committed before the load began; values read stay valid whatever is written
 later (they borrow the memory-mapped segment).
+
+``base_dir`` may be ``s3://bucket/prefix``: the store then lives on
+S3-compatible object storage (no lock; every process commits log objects with
+conditional creates), configured from the ``AWS_*`` environment and the
+manager's S3 fields, and caches what it reads in ``cache_dir``.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Optional
 
 import dagster as dg
 from pydantic import Field
@@ -23,6 +28,7 @@ from tessera_dagster.held import held_store
 from tessera_dagster.lazy import LazyPartitions
 from tessera_dagster.ranges import split_range_output
 from tessera_dagster.readers import refreshed_reader
+from tessera_dagster.remote import is_remote
 from tessera_dagster.writers import lingering_writer
 
 LAZY_METADATA_KEY = "tessera/lazy"
@@ -65,9 +71,21 @@ class TesseraIOManager(dg.ConfigurableIOManager):
     version per partition. Several upstream partitions load as a ``dict`` (or,
     opt-in, a ``LazyPartitions``); input metadata ``allow_missing_partitions``
     skips missing ones.
+
+    ``base_dir`` is a directory, or ``s3://bucket/prefix`` for a store on
+    S3-compatible object storage shared by several machines. Such a store is
+    configured like ``object_store`` (and the Rust CLI): from the ``AWS_*``
+    environment (``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``,
+    ``AWS_SESSION_TOKEN``, ``AWS_REGION``, ``AWS_ENDPOINT_URL``,
+    ``AWS_ALLOW_HTTP``, and the web-identity and container credentials of EKS
+    and ECS), then from the fields below, named as in ``dagster_aws``'s
+    ``S3Resource`` where it has one. They apply to ``s3://`` addresses only.
     """
 
-    base_dir: str = Field(description="The store's directory (created if missing).")
+    base_dir: str = Field(
+        description="The store's directory (created if missing), or s3://bucket/prefix for a "
+        "store on S3-compatible object storage."
+    )
     durability: str = Field(
         default="immediate",
         description='"immediate": a write returns once it survives power loss; '
@@ -105,23 +123,113 @@ class TesseraIOManager(dg.ConfigurableIOManager):
         "the payload at all (the crc32 of 1 MiB takes about 0.06 ms).",
     )
 
+    region_name: Optional[str] = Field(
+        default=None,
+        description="s3:// only: the bucket's region (default: AWS_REGION, else us-east-1).",
+    )
+    endpoint_url: Optional[str] = Field(
+        default=None,
+        description="s3:// only: the S3 endpoint of an S3-compatible server (MinIO, Ceph, R2, "
+        "a moto server; default: AWS_ENDPOINT_URL, else AWS). An http:// endpoint allows "
+        "plain HTTP.",
+    )
+    aws_access_key_id: Optional[str] = Field(
+        default=None,
+        description="s3:// only: the access key (default: AWS_ACCESS_KEY_ID, else the "
+        "web-identity, container or instance credentials). Pass a dg.EnvVar.",
+    )
+    aws_secret_access_key: Optional[str] = Field(
+        default=None,
+        description="s3:// only: the secret key (default: AWS_SECRET_ACCESS_KEY). Pass a dg.EnvVar.",
+    )
+    aws_session_token: Optional[str] = Field(
+        default=None,
+        description="s3:// only: a session token (default: AWS_SESSION_TOKEN).",
+    )
+    storage_options: dict[str, str] = Field(
+        default_factory=dict,
+        description="s3:// only: more object_store S3 settings, applied last, e.g. "
+        '{"timeout": "30s", "connect_timeout": "2s", "virtual_hosted_style_request": "true"}.',
+    )
+    cache_dir: Optional[str] = Field(
+        default=None,
+        description="s3:// only: the local directory that caches fetched log objects (mapped, "
+        "so loads stay zero-copy); default: tessera-cache in the temporary directory.",
+    )
+    cache_limit_bytes: Optional[int] = Field(
+        default=None,
+        description="s3:// only: the most bytes the cache keeps, least recently read evicted "
+        "first (default 1 GiB).",
+    )
+    max_retries: Optional[int] = Field(
+        default=None,
+        description="s3:// only: how many times the S3 client retries a failed request "
+        "(default 10, with backoff from 0.1 s to 15 s). An unreachable endpoint fails after them.",
+    )
+    retry_timeout: Optional[float] = Field(
+        default=None,
+        description="s3:// only: seconds after a request's first try past which it is not "
+        "retried (default 180).",
+    )
+
+    def _store_options(self) -> dict[str, Any]:
+        """The ``Store`` keyword arguments of an ``s3://`` base_dir (empty for a directory;
+        set on a directory, ``Store`` refuses them)."""
+        settings = {
+            "region": self.region_name,
+            "endpoint": self.endpoint_url,
+            "access_key_id": self.aws_access_key_id,
+            "secret_access_key": self.aws_secret_access_key,
+            "token": self.aws_session_token,
+        }
+        storage = {key: value for key, value in settings.items() if value is not None}
+        if self.endpoint_url is not None and self.endpoint_url.startswith("http://"):
+            storage["allow_http"] = "true"
+        storage.update(self.storage_options)
+        options: dict[str, Any] = {
+            "cache_dir": self.cache_dir,
+            "cache_limit": self.cache_limit_bytes,
+            "max_retries": self.max_retries,
+            "retry_timeout": self.retry_timeout,
+            "storage_options": storage or None,
+        }
+        return {name: value for name, value in options.items() if value is not None}
+
     def _open(self) -> contextlib.AbstractContextManager[Store]:
         """The store a write goes through: held for the process, or open for this write
         and the ones that follow within ``write_linger`` seconds."""
         if self.keep_open:
             return self._held()
-        return lingering_writer(self.base_dir, self.durability, self.lock_timeout, self.write_linger)
+        return lingering_writer(
+            self.base_dir,
+            self.durability,
+            self.lock_timeout,
+            self.write_linger,
+            self._store_options(),
+        )
 
     def _reader(self) -> contextlib.AbstractContextManager[Store]:
         """The store a load reads through: the held one, or this process's read-only
-        store, caught up with every commit so far."""
+        store; either caught up with every commit so far."""
         if self.keep_open:
-            return self._held()
-        reader = refreshed_reader(self.base_dir, self.lock_timeout, self.verify_checksums)
+            with self._held() as store:
+                # On object storage other processes commit while it is held.
+                if is_remote(self.base_dir):
+                    store.refresh()
+            return contextlib.nullcontext(store)
+        reader = refreshed_reader(
+            self.base_dir, self.lock_timeout, self.verify_checksums, self._store_options()
+        )
         return contextlib.nullcontext(reader)
 
     def _held(self) -> contextlib.AbstractContextManager[Store]:
-        return held_store(self.base_dir, self.durability, self.lock_timeout, self.verify_checksums)
+        return held_store(
+            self.base_dir,
+            self.durability,
+            self.lock_timeout,
+            self.verify_checksums,
+            self._store_options(),
+        )
 
     def handle_output(self, context: dg.OutputContext, obj: Any) -> None:
         asset = _asset_path(context)
@@ -137,7 +245,7 @@ class TesseraIOManager(dg.ConfigurableIOManager):
         context.add_output_metadata(self._output_metadata(asset, stored))
 
     def _output_metadata(self, asset: list[str], stored: list[StoredPiece]) -> dict[str, Any]:
-        path = "/".join([self.base_dir, *asset])
+        path = "/".join([self.base_dir.rstrip("/"), *asset])
         if len(stored) == 1 and stored[0].partition is not None:
             path = f"{path}/{stored[0].partition}"
         versions = (

@@ -9,6 +9,10 @@ then a timer closes it, which flushes it and releases the lock for the other
 processes waiting on it. Writers are keyed by process id: a forked child opens
 its own and never closes its parent's. Every writer still open when the
 interpreter exits is closed then.
+
+On object storage there is no lock to release: lingering only saves the open
+(reading the latest checkpoint and the log after it); each write is one
+conditional create of the next log object, durable when it returns.
 """
 
 from __future__ import annotations
@@ -17,9 +21,11 @@ import atexit
 import contextlib
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from tessera_dagster._native import Store, TesseraError
+from tessera_dagster.remote import options_key, store_key
 
 _GUARD = threading.Lock()
 
@@ -33,25 +39,35 @@ class _Writer:
         self.timer: threading.Timer | None = None
 
 
-_WRITERS: dict[tuple[int, str, str], _Writer] = {}
+_WRITERS: dict[tuple, _Writer] = {}
 
 
 @contextlib.contextmanager
 def lingering_writer(
-    path: str, durability: str, lock_timeout: float, linger: float
+    path: str,
+    durability: str,
+    lock_timeout: float,
+    linger: float,
+    options: Mapping[str, Any] | None = None,
 ) -> Iterator[Store]:
     """A writable store for ``path``: this process's open one if a write used it less
     than ``linger`` seconds ago, else a new one (waiting up to ``lock_timeout`` for
-    the lock). ``linger <= 0`` opens and closes a store for this write alone."""
+    the lock; ``options``: more ``Store`` keyword arguments, those of an ``s3://``
+    address). ``linger <= 0`` opens and closes a store for this write alone."""
+    options = dict(options or {})
+
+    def open_store() -> Store:
+        return Store(path, durability=durability, lock_timeout=lock_timeout, **options)
+
     if linger <= 0:
-        with Store(path, durability=durability, lock_timeout=lock_timeout) as store:
+        with open_store() as store:
             yield store
         return
-    key = (os.getpid(), os.path.abspath(path), durability)
+    key = (os.getpid(), store_key(path), durability, options_key(options))
     with _GUARD:
         writer = _WRITERS.get(key)
         if writer is None or writer.store.closed:
-            writer = _Writer(Store(path, durability=durability, lock_timeout=lock_timeout))
+            writer = _Writer(open_store())
             _WRITERS[key] = writer
         if writer.timer is not None:
             writer.timer.cancel()
@@ -74,7 +90,7 @@ def lingering_writer(
         writer.store.close()
 
 
-def _close_idle(key: tuple[int, str, str], writer: _Writer) -> None:
+def _close_idle(key: tuple, writer: _Writer) -> None:
     """Closes ``writer`` if no write picked it up since its timer started."""
     with _GUARD:
         if writer.users > 0 or _WRITERS.get(key) is not writer:
@@ -84,7 +100,7 @@ def _close_idle(key: tuple[int, str, str], writer: _Writer) -> None:
     writer.store.close()
 
 
-def _discard(key: tuple[int, str, str], writer: _Writer) -> None:
+def _discard(key: tuple, writer: _Writer) -> None:
     """After a failed write: the writer is closed (best effort: the write's own error
     is the one raised) and a later write opens a fresh one."""
     with _GUARD:
