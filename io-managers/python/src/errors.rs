@@ -60,7 +60,7 @@ create_exception!(
     _native,
     UnsupportedError,
     TesseraError,
-    "An operation this store does not offer (a store on object storage has no verify() yet)."
+    "An operation this store's backend (or this build) does not offer."
 );
 
 /// The Python exception for an engine error, with the engine's message.

@@ -1,7 +1,9 @@
-//! Stores on S3-compatible object storage: an `s3://bucket/prefix` address
-//! opens the engine's object-store backend, configured from the standard
-//! `AWS_*` environment (as `object_store` reads it) with explicit options
-//! on top, and with the object-store client's retries bounded as asked.
+//! Stores on object storage. An `s3://bucket/prefix` address opens the
+//! engine's object-store backend on an S3 client configured from the
+//! standard `AWS_*` environment (as `object_store` reads it) with explicit
+//! options on top, and with the client's retries bounded as asked. The
+//! engine's other addresses (`gs://`, `az://`, `file://`...) go to the
+//! engine as they are, configured from the environment only.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -16,8 +18,8 @@ use tessera_engine::object_store::{ObjectStore, RetryConfig};
 
 use crate::errors::ObjectStoreError;
 
-/// The address scheme of a store on S3-compatible object storage.
-const S3_SCHEME: &str = "s3://";
+/// The address schemes of a store on S3-compatible object storage.
+const S3_SCHEMES: [&str; 2] = ["s3://", "s3a://"];
 
 /// How a store on object storage is reached and cached (the keyword
 /// arguments of `Store(...)` that only such a store uses).
@@ -40,28 +42,51 @@ pub(crate) struct RemoteOptions {
 impl RemoteOptions {
     /// Whether any option was given.
     pub(crate) fn is_set(&self) -> bool {
-        self.cache_dir.is_some()
-            || self.cache_limit.is_some()
-            || !self.storage_options.is_empty()
+        self.cache_dir.is_some() || self.cache_limit.is_some() || self.configures_s3()
+    }
+
+    /// Whether an option of the S3 client was given.
+    fn configures_s3(&self) -> bool {
+        !self.storage_options.is_empty()
             || self.max_retries.is_some()
             || self.retry_timeout.is_some()
     }
 }
 
-/// Whether `address` names a store on object storage rather than a directory.
+/// Whether `address` names a store on object storage (`s3://`, `gs://`,
+/// `az://`, `file://`...) rather than a directory.
+#[pyfunction]
+#[pyo3(name = "is_object_store_address")]
 pub(crate) fn is_remote(address: &str) -> bool {
-    address.starts_with(S3_SCHEME)
+    tessera_engine::is_object_store_address(address)
 }
 
-/// The builder of the store at `address` (`s3://bucket/prefix`).
+fn is_s3(address: &str) -> bool {
+    S3_SCHEMES.iter().any(|scheme| address.starts_with(scheme))
+}
+
+/// The builder of the store at `address`, on object storage.
 pub(crate) fn remote_builder(address: &str, options: &RemoteOptions) -> PyResult<StoreBuilder> {
-    let (bucket, prefix) = bucket_and_prefix(address)?;
-    let store = s3_store(address, bucket, options)?;
-    let cache = options
-        .cache_dir
-        .clone()
-        .unwrap_or_else(|| std::env::temp_dir().join("tessera-cache"));
-    let mut builder = tessera_engine::Store::builder(cache).object_store(store, prefix);
+    let mut builder = if is_s3(address) {
+        let (bucket, prefix) = bucket_and_prefix(address)?;
+        let store = s3_store(address, bucket, options)?;
+        let cache = options
+            .cache_dir
+            .clone()
+            .unwrap_or_else(|| std::env::temp_dir().join("tessera-cache"));
+        tessera_engine::Store::builder(cache).object_store(store, prefix)
+    } else if options.configures_s3() {
+        return Err(PyValueError::new_err(format!(
+            "{address}: storage_options, max_retries and retry_timeout apply to s3:// addresses \
+             only (other object stores are configured from the environment)"
+        )));
+    } else {
+        let builder = tessera_engine::Store::builder(address);
+        match &options.cache_dir {
+            Some(dir) => builder.cache_dir(dir),
+            None => builder,
+        }
+    };
     if let Some(limit) = options.cache_limit {
         builder = builder.cache_limit(limit);
     }
@@ -70,7 +95,10 @@ pub(crate) fn remote_builder(address: &str, options: &RemoteOptions) -> PyResult
 
 /// The bucket and the prefix (no leading or trailing `/`) of `address`.
 fn bucket_and_prefix(address: &str) -> PyResult<(&str, &str)> {
-    let rest = address.strip_prefix(S3_SCHEME).unwrap_or(address);
+    let rest = S3_SCHEMES
+        .iter()
+        .find_map(|scheme| address.strip_prefix(scheme))
+        .unwrap_or(address);
     let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
     if bucket.is_empty() {
         return Err(PyValueError::new_err(format!(

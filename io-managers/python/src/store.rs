@@ -57,7 +57,7 @@ fn store_builder(path: &std::path::Path, remote: &RemoteOptions) -> PyResult<Sto
         Some(address) if is_remote(address) => remote_builder(address, remote),
         _ if remote.is_set() => Err(PyValueError::new_err(format!(
             "{}: cache_dir, cache_limit, storage_options, max_retries and retry_timeout \
-             apply to s3:// addresses only",
+             apply to object-store addresses (s3://...) only",
             path.display()
         ))),
         _ => Ok(Store::builder(path)),
@@ -95,8 +95,10 @@ fn meta_dict(py: Python<'_>, meta: RecordMeta) -> PyResult<Bound<'_, pyo3::types
 
 #[pymethods]
 impl PyStore {
-    /// Opens (or creates) the store in `path`: a directory, or
-    /// `s3://bucket/prefix` for a store on S3-compatible object storage.
+    /// Opens (or creates) the store in `path`: a directory, or an address on
+    /// object storage: `s3://bucket/prefix` (S3 and S3-compatible servers),
+    /// or the engine's other addresses (`gs://`, `az://`, `file:///dir`),
+    /// configured from the environment.
     ///
     /// `durability`: `"immediate"` (a write returns once it survives power
     /// loss) or `"buffered"` (once the OS has it; `flush()` makes it durable).
@@ -104,10 +106,11 @@ impl PyStore {
     /// `lock_timeout`: seconds to wait while another handle or process holds
     /// the directory (default 0.25). `read_only`: no lock, no writes.
     ///
-    /// Only for `s3://` addresses (configured from the `AWS_*` environment
-    /// first): `cache_dir`, where fetched log objects are cached (default
-    /// `tessera-cache` in the temporary directory); `cache_limit`, its size
-    /// in bytes; `storage_options`, `object_store` S3 settings over the
+    /// Only for addresses on object storage: `cache_dir`, where fetched log
+    /// objects are cached (default `tessera-cache` in the temporary
+    /// directory); `cache_limit`, its size in bytes. Only for `s3://`
+    /// addresses (configured from the `AWS_*` environment first):
+    /// `storage_options`, `object_store` S3 settings over the
     /// environment (`endpoint`, `region`, `allow_http`, `timeout`, ...);
     /// `max_retries` and `retry_timeout` (seconds), how the S3 client retries
     /// a failed request (default 10 and 180).

@@ -29,7 +29,7 @@ def held_store(
     options: Mapping[str, Any] | None = None,
 ) -> Iterator[Store]:
     """The process's open store for ``(path, durability, verify_checksums, options)``
-    (``options``: more ``Store`` keyword arguments, those of an ``s3://`` address),
+    (``options``: more ``Store`` keyword arguments, those of an object-store address),
     opened on first use.
 
     It keeps the directory lock until the process exits (or ``close_held_stores``),

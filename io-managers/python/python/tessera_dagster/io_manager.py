@@ -7,8 +7,8 @@ store per process (no lock), refreshed before each load, so it sees everything
 committed before the load began; values read stay valid whatever is written
 later (they borrow the memory-mapped segment).
 
-``base_dir`` may be ``s3://bucket/prefix``: the store then lives on
-S3-compatible object storage (no lock; every process commits log objects with
+``base_dir`` may be ``s3://bucket/prefix`` (or another address of the engine's:
+``gs://``, ``az://``, ``file:///dir``): the store then lives on object storage (no lock; every process commits log objects with
 conditional creates), configured from the ``AWS_*`` environment and the
 manager's S3 fields, and caches what it reads in ``cache_dir``.
 """
@@ -84,7 +84,8 @@ class TesseraIOManager(dg.ConfigurableIOManager):
 
     base_dir: str = Field(
         description="The store's directory (created if missing), or s3://bucket/prefix for a "
-        "store on S3-compatible object storage."
+        "store on S3-compatible object storage (also gs://, az:// and file:///dir, configured "
+        "from the environment)."
     )
     durability: str = Field(
         default="immediate",
@@ -153,12 +154,12 @@ class TesseraIOManager(dg.ConfigurableIOManager):
     )
     cache_dir: Optional[str] = Field(
         default=None,
-        description="s3:// only: the local directory that caches fetched log objects (mapped, "
+        description="Object storage only: the local directory that caches fetched log objects (mapped, "
         "so loads stay zero-copy); default: tessera-cache in the temporary directory.",
     )
     cache_limit_bytes: Optional[int] = Field(
         default=None,
-        description="s3:// only: the most bytes the cache keeps, least recently read evicted "
+        description="Object storage only: the most bytes the cache keeps, least recently read evicted "
         "first (default 1 GiB).",
     )
     max_retries: Optional[int] = Field(
@@ -173,8 +174,8 @@ class TesseraIOManager(dg.ConfigurableIOManager):
     )
 
     def _store_options(self) -> dict[str, Any]:
-        """The ``Store`` keyword arguments of an ``s3://`` base_dir (empty for a directory;
-        set on a directory, ``Store`` refuses them)."""
+        """The ``Store`` keyword arguments of an object-store base_dir (empty for a directory
+        when none is set; set on a directory, ``Store`` refuses them)."""
         settings = {
             "region": self.region_name,
             "endpoint": self.endpoint_url,

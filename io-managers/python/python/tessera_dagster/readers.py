@@ -8,9 +8,9 @@ listing when nothing changed, a replay of the new batches otherwise, a rebuild
 after a compaction). The cache is keyed by process id, so a forked subprocess
 opens its own instead of using its parent's.
 
-On object storage (``s3://bucket/prefix``) a read-only store is a handle that
-never writes; ``refresh()`` reads the log objects committed since (one GET
-that finds nothing when nothing changed).
+On object storage (``s3://bucket/prefix``, ``file:///dir``...) a read-only
+store is a handle that never writes; ``refresh()`` reads the log objects
+committed since (one GET that finds nothing when nothing changed).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def refreshed_reader(
 ) -> Store:
     """This process's read-only store for ``path``, caught up with the log (one per
     ``verify_checksums`` setting, whether reads recompute each payload's crc32, and
-    per set of ``Store`` keyword ``options``, those of an ``s3://`` address).
+    per set of ``Store`` keyword ``options``, those of an object-store address).
 
     A directory or bucket prefix that holds no store yet is created first (by a
     writable open, waiting up to ``lock_timeout`` seconds for a directory's lock),

@@ -1,4 +1,5 @@
-"""Base directories on S3-compatible object storage (``s3://bucket/prefix``).
+"""Base directories on object storage (``s3://bucket/prefix``, and the engine's
+other addresses: ``gs://``, ``az://``, ``file:///dir``).
 
 A store there is opened like a local one, with the keyword arguments of
 ``Store`` that only such a store takes (``cache_dir``, ``storage_options``,
@@ -13,12 +14,12 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-S3_SCHEME = "s3://"
+from tessera_dagster._native import is_object_store_address
 
 
 def is_remote(path: str) -> bool:
     """Whether ``path`` names a store on object storage rather than a directory."""
-    return path.startswith(S3_SCHEME)
+    return is_object_store_address(path)
 
 
 def store_key(path: str) -> str:

@@ -52,7 +52,7 @@ def lingering_writer(
 ) -> Iterator[Store]:
     """A writable store for ``path``: this process's open one if a write used it less
     than ``linger`` seconds ago, else a new one (waiting up to ``lock_timeout`` for
-    the lock; ``options``: more ``Store`` keyword arguments, those of an ``s3://``
+    the lock; ``options``: more ``Store`` keyword arguments, those of an object-store
     address). ``linger <= 0`` opens and closes a store for this write alone."""
     options = dict(options or {})
 
