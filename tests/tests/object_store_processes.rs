@@ -1,31 +1,38 @@
-//! The store on object storage against a real S3 wire protocol: a moto
-//! server that `.ci/s3-moto` starts on 127.0.0.1 (a free port) and stops,
-//! configured through the standard `AWS_*` environment; the bucket is
-//! `TESSERA_S3_BUCKET`. The tests are ignored in plain `cargo test` runs
-//! (they need the server): `.ci/s3-moto` runs them with `--ignored`.
+//! The store on object storage shared by several processes, each with its
+//! own cache: writers racing for the log, writers killed mid-commit, the
+//! backend's own refusal of a second create, eviction under a held `Blob`.
+//!
+//! With `TESSERA_S3_BUCKET` set (by `.ci/s3-moto`, which starts a moto
+//! server on 127.0.0.1 at a free port, configures the standard `AWS_*`
+//! environment and stops the server), they run against that bucket over
+//! the S3 wire protocol; otherwise against a `file://` directory (the same
+//! backend code, `object_store`'s file system store underneath).
 
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::time::Duration;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use tessera_engine::object_store::aws::AmazonS3Builder;
+use tessera_engine::object_store::local::LocalFileSystem;
 use tessera_engine::object_store::path::Path as ObjectPath;
 use tessera_engine::object_store::{ObjectStore, PutMode, PutOptions, PutPayload};
 use tessera_engine::{AssetKey, Error, PartitionKey, Refresh, Store, WriteBatch};
 
-const CHILD_URL: &str = "TESSERA_S3_CHILD_URL";
-const CHILD_CACHE: &str = "TESSERA_S3_CHILD_CACHE";
-const CHILD_WRITER: &str = "TESSERA_S3_CHILD_WRITER";
-const CHILD_ACKING: &str = "TESSERA_S3_CHILD_ACKING";
+const CHILD_URL: &str = "TESSERA_REMOTE_CHILD_URL";
+const CHILD_CACHE: &str = "TESSERA_REMOTE_CHILD_CACHE";
+const CHILD_WRITER: &str = "TESSERA_REMOTE_CHILD_WRITER";
+const CHILD_ACKING: &str = "TESSERA_REMOTE_CHILD_ACKING";
 const WRITERS: u32 = 4;
 const COMMITS: u32 = 25;
 /// The writers write a checkpoint object every this many commits.
 const CHECKPOINT_EVERY: u64 = 10;
 
-fn bucket() -> String {
-    std::env::var("TESSERA_S3_BUCKET").expect("TESSERA_S3_BUCKET (run through .ci/s3-moto)")
+/// The S3 bucket to run against, if `.ci/s3-moto` named one.
+fn bucket() -> Option<String> {
+    std::env::var("TESSERA_S3_BUCKET").ok()
 }
 
 /// A prefix no other test or run uses.
@@ -36,15 +43,34 @@ fn unique_prefix(test: &str) -> String {
     format!("{test}-{}-{nanos}", std::process::id())
 }
 
-fn url(prefix: &str) -> String {
-    format!("s3://{}/{prefix}", bucket())
+/// The address of a store under `prefix`: in the S3 bucket, or else in the
+/// directory `root` (which every process of the test shares).
+fn url(prefix: &str, root: &Path) -> String {
+    match bucket() {
+        Some(bucket) => format!("s3://{bucket}/{prefix}"),
+        None => format!("file://{}/{prefix}", root.display()),
+    }
+}
+
+/// A client of the backend itself (no Tessera), rooted where [`url`]'s
+/// addresses are.
+fn raw_backend(root: &Path) -> Arc<dyn ObjectStore> {
+    match bucket() {
+        Some(bucket) => Arc::new(
+            AmazonS3Builder::from_env()
+                .with_bucket_name(bucket)
+                .build()
+                .expect("S3 client"),
+        ),
+        None => Arc::new(LocalFileSystem::new_with_prefix(root).expect("file system store")),
+    }
 }
 
 fn open(url: &str, cache: &Path) -> Store {
     Store::builder(url)
         .cache_dir(cache)
         .open()
-        .expect("open the store on S3")
+        .expect("open the store on object storage")
 }
 
 fn key(writer: u32, commit: u32) -> PartitionKey {
@@ -68,7 +94,7 @@ fn assets() -> [AssetKey; 2] {
 /// commits `COMMITS` batches, each the same partition of both assets.
 #[test]
 #[ignore = "a child process of several_writer_processes_lose_no_commit"]
-fn s3_child_writer() {
+fn child_writer() {
     let (Ok(url), Ok(cache), Ok(writer)) = (
         std::env::var(CHILD_URL),
         std::env::var(CHILD_CACHE),
@@ -81,7 +107,7 @@ fn s3_child_writer() {
         .cache_dir(&cache)
         .remote_checkpoint_every(CHECKPOINT_EVERY)
         .open()
-        .expect("open the store on S3");
+        .expect("open the store on object storage");
     for commit in 0..COMMITS {
         let mut batch = WriteBatch::new();
         for asset in &assets() {
@@ -96,7 +122,7 @@ fn s3_child_writer() {
 /// assets).
 #[test]
 #[ignore = "a child process of killed_writer_processes_lose_no_acknowledged_commit"]
-fn s3_child_acking_writer() {
+fn child_acking_writer() {
     let (Ok(url), Ok(cache), Ok(writer), Ok(_)) = (
         std::env::var(CHILD_URL),
         std::env::var(CHILD_CACHE),
@@ -120,10 +146,9 @@ fn s3_child_acking_writer() {
 }
 
 #[test]
-#[ignore = "needs a moto server: run .ci/s3-moto"]
 fn killed_writer_processes_lose_no_acknowledged_commit() {
-    let url = url(&unique_prefix("killed"));
     let caches = tempfile::tempdir().expect("tempdir");
+    let url = url(&unique_prefix("killed"), caches.path());
     drop(open(&url, &caches.path().join("creator")));
     let exe = std::env::current_exe().expect("test binary");
     let mut acknowledged = Vec::new();
@@ -132,12 +157,7 @@ fn killed_writer_processes_lose_no_acknowledged_commit() {
             .map(|i| {
                 let writer = round * 10 + i;
                 Command::new(&exe)
-                    .args([
-                        "s3_child_acking_writer",
-                        "--exact",
-                        "--ignored",
-                        "--nocapture",
-                    ])
+                    .args(["child_acking_writer", "--exact", "--ignored", "--nocapture"])
                     .env(CHILD_URL, &url)
                     .env(CHILD_CACHE, caches.path().join(format!("writer-{writer}")))
                     .env(CHILD_WRITER, writer.to_string())
@@ -206,22 +226,16 @@ fn killed_writer_processes_lose_no_acknowledged_commit() {
 }
 
 #[test]
-#[ignore = "needs a moto server: run .ci/s3-moto"]
 fn several_writer_processes_lose_no_commit() {
-    let url = url(&unique_prefix("writers"));
     let caches = tempfile::tempdir().expect("tempdir");
+    let url = url(&unique_prefix("writers"), caches.path());
     let reader = open(&url, &caches.path().join("reader"));
     let exe = std::env::current_exe().expect("test binary");
     let children: Vec<_> = (0..WRITERS)
         .map(|writer| {
             let cache = caches.path().join(format!("writer-{writer}"));
             Command::new(&exe)
-                .args([
-                    "s3_child_writer",
-                    "--exact",
-                    "--ignored",
-                    "--test-threads=1",
-                ])
+                .args(["child_writer", "--exact", "--ignored", "--test-threads=1"])
                 .env(CHILD_URL, &url)
                 .env(CHILD_CACHE, &cache)
                 .env(CHILD_WRITER, writer.to_string())
@@ -270,18 +284,14 @@ fn several_writer_processes_lose_no_commit() {
 }
 
 #[test]
-#[ignore = "needs a moto server: run .ci/s3-moto"]
 fn the_server_enforces_conditional_creates() {
     let prefix = unique_prefix("conditional");
     let caches = tempfile::tempdir().expect("tempdir");
-    let store = open(&url(&prefix), caches.path());
+    let store = open(&url(&prefix, caches.path()), &caches.path().join("cache"));
     store
         .put(&assets()[0], &key(0, 0), &b"first"[..])
         .expect("put");
-    let s3 = AmazonS3Builder::from_env()
-        .with_bucket_name(bucket())
-        .build()
-        .expect("S3 client");
+    let backend = raw_backend(caches.path());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -291,7 +301,7 @@ fn the_server_enforces_conditional_creates() {
         mode: PutMode::Create,
         ..PutOptions::default()
     };
-    let second = runtime.block_on(s3.put_opts(&taken, PutPayload::from_static(b"x"), create));
+    let second = runtime.block_on(backend.put_opts(&taken, PutPayload::from_static(b"x"), create));
     assert!(
         matches!(
             second,
@@ -306,7 +316,7 @@ fn the_server_enforces_conditional_creates() {
     assert_eq!(&*blob, b"first");
     let garbage = ObjectPath::from(format!("{prefix}/log/{:020}", 2));
     runtime
-        .block_on(s3.put_opts(
+        .block_on(backend.put_opts(
             &garbage,
             PutPayload::from_static(b"garbage"),
             PutOptions::default(),
@@ -317,10 +327,9 @@ fn the_server_enforces_conditional_creates() {
 }
 
 #[test]
-#[ignore = "needs a moto server: run .ci/s3-moto"]
 fn a_held_blob_outlives_the_eviction_of_its_object() {
-    let url = url(&unique_prefix("eviction"));
     let caches = tempfile::tempdir().expect("tempdir");
+    let url = url(&unique_prefix("eviction"), caches.path());
     let writer = open(&url, &caches.path().join("writer"));
     for n in 0..3u8 {
         writer
