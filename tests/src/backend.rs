@@ -21,7 +21,9 @@ pub enum Backend {
     /// A local directory, its index on this backend.
     Local(IndexKind),
     /// `object_store`'s in-memory store, shared by every handle a test
-    /// opens through this value (each with its directory as its cache).
+    /// opens through this value (each with its directory as its cache),
+    /// which collects unreferenced log objects at once (no grace period),
+    /// so every compaction deletes what it can.
     #[cfg(feature = "object-store")]
     Memory(Arc<InMemory>),
 }
@@ -38,7 +40,8 @@ impl Backend {
             #[cfg(feature = "object-store")]
             Self::Memory(memory) => Store::builder(dir)
                 .object_store(Arc::clone(memory) as _, PREFIX)
-                .remote_checkpoint_every(checkpoint_every as u64),
+                .remote_checkpoint_every(checkpoint_every as u64)
+                .remote_gc_grace(std::time::Duration::ZERO),
         }
     }
 

@@ -1,6 +1,7 @@
 //! Compaction and retention: space comes back, held blobs keep their bytes,
 //! deleted partitions stay deleted through compaction and index rebuilds,
-//! and compaction runs safely beside readers and writers.
+//! and compaction runs safely beside readers and writers (on every index
+//! backend and on object storage).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -9,9 +10,10 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta};
 use tessera_engine::{
-    AssetKey, CompactionOptions, Durability, IndexKind, PartitionKey, Retention, Store,
+    AssetKey, CompactionOptions, DEFAULT_CHECKPOINT_EVERY, Durability, IndexKind, PartitionKey,
+    Retention, Store,
 };
-use tessera_tests::{backends, payload_for};
+use tessera_tests::{Backend, backends, payload_for, store_backends};
 
 fn asset(name: &str) -> AssetKey {
     AssetKey::new([name]).expect("asset")
@@ -22,8 +24,13 @@ fn day(n: u32) -> PartitionKey {
 }
 
 fn manual(dir: &Path, kind: IndexKind, capacity: u64) -> Store {
-    Store::builder(dir)
-        .index(kind)
+    manual_on(&Backend::Local(kind), dir, capacity)
+}
+
+/// A store on `backend` whose compaction runs only when called.
+fn manual_on(backend: &Backend, dir: &Path, capacity: u64) -> Store {
+    backend
+        .builder(dir, DEFAULT_CHECKPOINT_EVERY)
         .segment_capacity(capacity)
         .durability(Durability::Buffered)
         .compaction(CompactionOptions::default().background(false))
@@ -252,9 +259,10 @@ fn retention_by_count_and_by_age_with_an_injected_clock() {
 
 #[test]
 fn compaction_beside_readers_and_writers_loses_nothing() {
-    for kind in backends() {
+    for backend in store_backends() {
+        let kind = format!("{backend:?}");
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = manual(dir.path(), kind, 64 << 10);
+        let store = manual_on(&backend, dir.path(), 64 << 10);
         let stop = Arc::new(AtomicBool::new(false));
         let writers: Vec<_> = (0..2u32)
             .map(|w| {
@@ -327,7 +335,7 @@ fn compaction_beside_readers_and_writers_loses_nothing() {
         }
         assert!(store.verify().expect("verify").is_ok(), "{kind}");
         store.close().expect("close");
-        let store = manual(dir.path(), kind, 64 << 10);
+        let store = manual_on(&backend, dir.path(), 64 << 10);
         assert_eq!(store.recovery().index_rebuilt, None);
         for (partition, value) in &expected {
             let blob = store

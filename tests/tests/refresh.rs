@@ -2,7 +2,7 @@
 //! process writes. It sees puts and deletes, survives compaction retiring the
 //! segments it read without bringing deleted data back, keeps the bytes of
 //! blobs it handed out, and never faults on a segment its writer cuts back
-//! when sealing it.
+//! when sealing it. The model test runs on object storage too.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -11,10 +11,10 @@ use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
 use tessera_engine::{
-    AssetKey, Blob, CompactionOptions, Durability, PartitionKey, Payload, Refresh, Store,
-    WriteBatch,
+    AssetKey, Blob, CompactionOptions, Durability, IndexKind, PartitionKey, Payload, Refresh,
+    Store, WriteBatch,
 };
-use tessera_tests::{child_command, payload_for};
+use tessera_tests::{Backend, child_command, payload_for, store_backends};
 
 const CHILD_DIR: &str = "TESSERA_REFRESH_DIR";
 const CHILD_WRITES: u64 = 40;
@@ -30,7 +30,13 @@ fn partition(n: u64) -> PartitionKey {
 /// A writer with small segments and no background compaction: tests say when
 /// compaction runs.
 fn writer(dir: &Path) -> Store {
-    Store::builder(dir)
+    writer_on(&Backend::Local(IndexKind::default()), dir)
+}
+
+/// [`writer`]'s store on `backend`.
+fn writer_on(backend: &Backend, dir: &Path) -> Store {
+    backend
+        .builder(dir, tessera_engine::DEFAULT_CHECKPOINT_EVERY)
         .segment_capacity(8 << 10)
         .durability(Durability::Buffered)
         .compaction(
@@ -45,6 +51,21 @@ fn writer(dir: &Path) -> Store {
 
 fn reader(dir: &Path) -> Store {
     Store::builder(dir).read_only().open().expect("open reader")
+}
+
+/// A read-only handle on the store [`writer_on`] opens (on object storage:
+/// with its own cache, as on another machine).
+fn reader_on(backend: &Backend, dir: &Path) -> Store {
+    let dir = if backend.is_remote() {
+        dir.join("reader-cache")
+    } else {
+        dir.to_path_buf()
+    };
+    backend
+        .builder(&dir, tessera_engine::DEFAULT_CHECKPOINT_EVERY)
+        .read_only()
+        .open()
+        .expect("open reader")
 }
 
 #[test]
@@ -353,7 +374,7 @@ fn check_view(reading: &Store, model: &Model) {
     }
 }
 
-fn apply(writing: &mut Store, model: &mut Model, step: &Step, dir: &Path) {
+fn apply(writing: &mut Store, model: &mut Model, step: &Step, backend: &Backend, dir: &Path) {
     match step {
         Step::Put(key, value) => {
             writing
@@ -389,9 +410,9 @@ fn apply(writing: &mut Store, model: &mut Model, step: &Step, dir: &Path) {
             writing.compact().expect("compact");
         }
         Step::ReopenWriter => {
-            let closed = std::mem::replace(writing, reader(dir));
+            let closed = std::mem::replace(writing, reader_on(backend, dir));
             closed.close().expect("close");
-            *writing = writer(dir);
+            *writing = writer_on(backend, dir);
         }
         Step::Refresh | Step::RefreshHolding => {}
     }
@@ -401,31 +422,43 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
     #[test]
     fn a_refreshed_reader_matches_the_writers_model(steps in prop::collection::vec(step(), 1..60)) {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let mut writing = writer(dir.path());
-        let reading = reader(dir.path());
-        let mut model = Model::new();
-        let mut held: Vec<(Blob, u64)> = Vec::new();
-        for step in &steps {
-            apply(&mut writing, &mut model, step, dir.path());
-            if matches!(step, Step::Refresh | Step::RefreshHolding) {
-                reading.refresh().expect("refresh");
-                check_view(&reading, &model);
-                if matches!(step, Step::RefreshHolding) {
-                    for (&key, &value) in &model {
-                        let blob = reading.get(&asset(), &partition(key)).expect("get").expect("present");
-                        held.push((blob, value));
-                    }
+        for backend in store_backends() {
+            follow_the_model(&backend, &steps);
+        }
+    }
+}
+
+/// Runs `steps` through a writer, refreshing a reader where they say, and
+/// checks the reader's view (and the bytes of the blobs it handed out)
+/// against the model.
+fn follow_the_model(backend: &Backend, steps: &[Step]) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut writing = writer_on(backend, dir.path());
+    let reading = reader_on(backend, dir.path());
+    let mut model = Model::new();
+    let mut held: Vec<(Blob, u64)> = Vec::new();
+    for step in steps {
+        apply(&mut writing, &mut model, step, backend, dir.path());
+        if matches!(step, Step::Refresh | Step::RefreshHolding) {
+            reading.refresh().expect("refresh");
+            check_view(&reading, &model);
+            if matches!(step, Step::RefreshHolding) {
+                for (&key, &value) in &model {
+                    let blob = reading
+                        .get(&asset(), &partition(key))
+                        .expect("get")
+                        .expect("present");
+                    held.push((blob, value));
                 }
             }
         }
-        reading.refresh().expect("refresh");
-        check_view(&reading, &model);
-        for (blob, value) in &held {
-            prop_assert_eq!(&blob[..], &payload_for(*value)[..]);
-        }
-        prop_assert_eq!(reading.refresh().expect("refresh"), Refresh::Unchanged);
-        let fresh = reader(dir.path());
-        check_view(&fresh, &model);
     }
+    reading.refresh().expect("refresh");
+    check_view(&reading, &model);
+    for (blob, value) in &held {
+        assert_eq!(&blob[..], &payload_for(*value)[..], "{backend:?}");
+    }
+    assert_eq!(reading.refresh().expect("refresh"), Refresh::Unchanged);
+    let fresh = reader_on(backend, dir.path());
+    check_view(&fresh, &model);
 }

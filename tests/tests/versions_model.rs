@@ -2,7 +2,8 @@
 //! puts, overwrites, deletes, atomic batches, compactions, index rebuilds
 //! and reopens, every `get`, `get_version`, `get_as_of`, `history` and
 //! listing agrees with an in-memory model of every retained version, on
-//! every index backend, with small segments so compaction has work.
+//! every index backend, with small segments so compaction has work, and on
+//! object storage.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -11,10 +12,10 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use chrono::{DateTime, TimeDelta, Utc};
 use proptest::prelude::*;
 use tessera_engine::{
-    AssetKey, Clock, CompactionOptions, Durability, IndexKind, PartitionKey, Retention, Store,
+    AssetKey, Clock, CompactionOptions, Durability, Error, PartitionKey, Retention, Store,
     WriteBatch,
 };
-use tessera_tests::backends;
+use tessera_tests::{Backend, store_backends};
 
 #[derive(Debug, Clone)]
 enum Step {
@@ -77,7 +78,7 @@ impl TestClock {
 
 struct Harness {
     dir: tempfile::TempDir,
-    kind: IndexKind,
+    backend: Backend,
     retention: Retention,
     clock: TestClock,
     store: Option<Store>,
@@ -85,12 +86,12 @@ struct Harness {
 }
 
 impl Harness {
-    fn new(kind: IndexKind, retention: Retention) -> Self {
+    fn new(backend: Backend, retention: Retention) -> Self {
         let clock = TestClock(Arc::new(AtomicI64::new(1_700_000_000)));
         let dir = tempfile::tempdir().expect("tempdir");
         let mut harness = Self {
             dir,
-            kind,
+            backend,
             retention,
             clock,
             store: None,
@@ -101,10 +102,9 @@ impl Harness {
     }
 
     fn open(&self) -> Store {
-        Store::builder(self.dir.path())
-            .index(self.kind)
+        self.backend
+            .builder(self.dir.path(), 3)
             .segment_capacity(4096)
-            .checkpoint_every(3)
             .retention(self.retention)
             .clock(self.clock.clock())
             .compaction(CompactionOptions::default().background(false))
@@ -163,6 +163,13 @@ impl Harness {
                 let store = self.open();
                 assert_eq!(store.recovery().index_rebuilt, None, "a clean reopen");
                 self.store = Some(store);
+            }
+            Step::RebuildIndex if self.backend.is_remote() => {
+                let refused = self.store().rebuild_index();
+                assert!(
+                    matches!(refused, Err(Error::Unsupported { .. })),
+                    "{refused:?}"
+                );
             }
             Step::RebuildIndex => {
                 let partitions = self.store().rebuild_index().expect("rebuild");
@@ -247,14 +254,14 @@ impl Harness {
 }
 
 fn run(steps: &[Step], retention: Retention) {
-    for kind in backends() {
-        let mut harness = Harness::new(kind, retention);
+    for backend in store_backends() {
+        let mut harness = Harness::new(backend.clone(), retention);
         for step in steps {
             harness.apply(step);
             harness.check();
         }
         let report = harness.store().verify().expect("verify");
-        assert!(report.is_ok(), "{kind}: {report:?}");
+        assert!(report.is_ok(), "{backend:?}: {report:?}");
     }
 }
 
