@@ -8,9 +8,14 @@ use crate::error::{Error, Result};
 /// The longest partition key, in bytes.
 pub const MAX_PARTITION_KEY_LEN: usize = 4096;
 
-/// Characters Dagster forbids in partition keys (`INVALID_PARTITION_SUBSTRINGS`,
-/// less the UI's `...`, which is a partitions-definition rule).
-const FORBIDDEN_CHARS: [char; 8] = ['\0', '\x07', '\x08', '\x0c', '\n', '\r', '\t', '\x0b'];
+/// Whether `byte` is one of the characters Dagster forbids in partition keys
+/// (`INVALID_PARTITION_SUBSTRINGS`, less the UI's `...`, which is a
+/// partitions-definition rule): `\0 \a \b \t \n \v \f \r`. They are all ASCII, and no byte of a
+/// multi-byte UTF-8 character is ASCII, so checking bytes finds exactly
+/// these characters.
+const fn is_forbidden(byte: u8) -> bool {
+    matches!(byte, 0 | 0x07..=0x0d)
+}
 
 /// A partition key as Dagster formats it (`2022-07-23`, `2022-07-23-05:00`,
 /// `2022-07-23|us`), or the distinguished key of an unpartitioned asset.
@@ -79,7 +84,7 @@ fn invalid_because(key: &str) -> Option<&'static str> {
         Some("a partition key must not be empty")
     } else if key.len() > MAX_PARTITION_KEY_LEN {
         Some("a partition key has at most 4096 bytes")
-    } else if key.contains(FORBIDDEN_CHARS) {
+    } else if key.bytes().any(is_forbidden) {
         Some(
             "a partition key must not contain control characters (\\0 \\a \\b \\f \\n \\r \\t \\v)",
         )

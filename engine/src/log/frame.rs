@@ -210,6 +210,33 @@ impl FrameView<'_> {
 /// Parses and checks the frame at the start of `bytes` (header, key and
 /// described bytes; not the payload). `Err` says what is wrong.
 pub(crate) fn decode_frame(bytes: &[u8]) -> Result<FrameView<'_>, &'static str> {
+    let view = parse_frame(bytes)?;
+    let head: &[u8; 40] = bytes
+        .first_chunk::<40>()
+        .ok_or("frame header is truncated")?;
+    let covered_len = view.key.len() + view.described.len();
+    let covered = bytes
+        .get(FRAME_HEADER_LEN as usize..)
+        .and_then(|rest| rest.get(..covered_len))
+        .ok_or("frame key is truncated")?;
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(&head[..CRC_COVERS]);
+    crc.update(covered);
+    if crc.finalize() != u32::from_le_bytes(field(head, CRC_COVERS)) {
+        return Err("frame header fails its checksum");
+    }
+    Ok(view)
+}
+
+/// Parses the frame at the start of `bytes` without its header's crc32.
+///
+/// Only for a read that checks what it takes from the frame another way:
+/// the key byte for byte, the codec, length, checksum and version against
+/// the index record, and the payload (found at the offset the key and
+/// described lengths give) against the record's crc32, so that a damaged
+/// length moves the payload and fails that check. The described bytes are
+/// not used by such a read.
+pub(crate) fn parse_frame(bytes: &[u8]) -> Result<FrameView<'_>, &'static str> {
     let head: &[u8; 40] = bytes
         .first_chunk::<40>()
         .ok_or("frame header is truncated")?;
@@ -226,12 +253,6 @@ pub(crate) fn decode_frame(bytes: &[u8]) -> Result<FrameView<'_>, &'static str> 
         .checked_add(described_len as usize)
         .ok_or("frame metadata is too long")?;
     let covered = bytes.get(key_start..end).ok_or("frame key is truncated")?;
-    let mut crc = crc32fast::Hasher::new();
-    crc.update(&head[..CRC_COVERS]);
-    crc.update(covered);
-    if crc.finalize() != u32::from_le_bytes(field(head, CRC_COVERS)) {
-        return Err("frame header fails its checksum");
-    }
     let header = FrameHeader {
         seq: u64::from_le_bytes(field(head, 8)),
         kind: FrameHeader::decode_kind(head)?,

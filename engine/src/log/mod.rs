@@ -10,7 +10,7 @@ mod replay;
 mod tail;
 
 pub(crate) use frame::{
-    FRAME_HEADER_LEN, FrameHeader, FrameKind, FrameView, align64, decode_frame,
+    FRAME_HEADER_LEN, FrameHeader, FrameKind, FrameView, align64, decode_frame, parse_frame,
 };
 pub(crate) use replay::{Change, LogScan, replay};
 pub(crate) use tail::scan_tail;

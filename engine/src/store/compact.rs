@@ -100,7 +100,9 @@ impl CompactionOptions {
         }
     }
 
-    /// The garbage share from which a segment is reclaimed.
+    /// The garbage share from which a segment (on object storage: a log
+    /// object) is reclaimed.
+    #[cfg(feature = "object-store")]
     pub(super) fn garbage_threshold(&self) -> f64 {
         self.garbage_ratio
     }

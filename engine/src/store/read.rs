@@ -6,7 +6,7 @@ use super::Store;
 use crate::blob::Blob;
 use crate::error::{Error, Result};
 use crate::key::{AssetKey, PartitionKey, encoding};
-use crate::log::{FrameKind, FrameView, decode_frame};
+use crate::log::{FrameKind, FrameView, decode_frame, parse_frame};
 use crate::record::{Checksum, Record, RecordMeta};
 use crate::segment::Segment;
 
@@ -123,7 +123,14 @@ impl Store {
                 None => format!("segment {} is missing", location.segment),
             })
         })?;
-        let frame = decode_frame(segment.tail(location.frame_offset))
+        // With the payload's crc32 checked below, the frame's own is redundant
+        // (see `parse_frame`); without it, the frame's crc32 is the check.
+        let decode = if read.verify_checksum {
+            parse_frame
+        } else {
+            decode_frame
+        };
+        let frame = decode(segment.tail(location.frame_offset))
             .map_err(|r| corrupted(format!("{r} (in {})", segment.path().display())))?;
         check_frame(&frame, read.key, &record).map_err(|r| corrupted(r.to_owned()))?;
         let start = location.frame_offset + frame.header.payload_offset();
