@@ -35,6 +35,34 @@ type PutEntry<'py> = (
 #[pyclass(name = "Store", module = "tessera_dagster._native", frozen)]
 pub(crate) struct PyStore {
     store: RwLock<Option<Store>>,
+    /// The process that opened the store.
+    opened_by: u32,
+}
+
+impl Drop for PyStore {
+    /// A forked child's copy is forgotten, never dropped: see
+    /// [`forget_in_forked_child`].
+    fn drop(&mut self) {
+        if let Ok(slot) = self.store.get_mut() {
+            forget_in_forked_child(self.opened_by, slot);
+        }
+    }
+}
+
+/// In a process forked from `opened_by`, takes the store out of `slot` and
+/// leaks it (the child's copy of memory, freed when the child exits) so that
+/// the child never runs its drop. A store on object storage owns a runtime
+/// whose threads (the DNS lookups' blocking pool) are the parent's and do not
+/// exist in the child: dropping it there waits for them forever. Returns
+/// whether it did.
+fn forget_in_forked_child(opened_by: u32, slot: &mut Option<Store>) -> bool {
+    if std::process::id() == opened_by {
+        return false;
+    }
+    if let Some(store) = slot.take() {
+        std::mem::forget(store);
+    }
+    true
 }
 
 impl PyStore {
@@ -166,6 +194,7 @@ impl PyStore {
         let store = py_result(py.detach(|| builder.open()))?;
         Ok(Self {
             store: RwLock::new(Some(store)),
+            opened_by: std::process::id(),
         })
     }
 
@@ -354,13 +383,20 @@ impl PyStore {
     }
 
     /// Flushes and closes the store, releasing its directory. Closing twice is
-    /// allowed; any other call after it raises `StoreClosedError`.
+    /// allowed; any other call after it raises `StoreClosedError`. In a
+    /// process forked from the one that opened it, only this process's copy
+    /// is let go of (nothing flushed, nothing released: the store is the
+    /// parent's).
     fn close(&self, py: Python<'_>) -> PyResult<()> {
-        let taken = self
+        let mut slot = self
             .store
             .write()
-            .map_err(|_| StoreClosedError::new_err("store lock poisoned by a panic"))?
-            .take();
+            .map_err(|_| StoreClosedError::new_err("store lock poisoned by a panic"))?;
+        if forget_in_forked_child(self.opened_by, &mut slot) {
+            return Ok(());
+        }
+        let taken = slot.take();
+        drop(slot);
         match taken {
             Some(store) => py_result(py.detach(|| store.close())),
             None => Ok(()),

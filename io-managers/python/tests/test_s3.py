@@ -4,10 +4,12 @@ two processes and a reader in a third, Dagster's multiprocess executor, a held s
 configuration over the environment, the weather example, and clear errors for a missing bucket and an
 unreachable endpoint. (Every test of test_io_manager.py also runs on s3://.)"""
 
+import gc
 import multiprocessing
 import os
 import pathlib
 import pickle
+import signal
 import subprocess
 import sys
 import time
@@ -281,3 +283,71 @@ def test_a_file_address_is_a_store_on_object_storage_too(tmp_path) -> None:
         assert store.list_partitions(["readings"]) == WRITER_DAYS[0]
     with pytest.raises(ValueError, match="s3:// addresses only"):
         td.Store(address, storage_options={"region": "us-east-1"})
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_lets_go_of_its_parents_s3_stores(
+    s3_store: str, moto_s3: MotoServer, tmp_path
+) -> None:
+    """A child forked after the parent used s3:// stores through a host name (the DNS
+    lookup runs on the runtime's blocking threads, which the child does not have) drops
+    and closes its copies without waiting for those threads (it hung before), and opens
+    its own store."""
+    options = {"endpoint": moto_s3.endpoint.replace("127.0.0.1", "localhost")}
+    writer = td.Store(s3_store, cache_dir=str(tmp_path / "parent"), storage_options=options)
+    writer.put(["a"], "p", b"from the parent")
+    reader = td.Store(s3_store, read_only=True, cache_dir=str(tmp_path / "parent"), storage_options=options)
+    assert reader.get(["a"], "p").to_bytes() == b"from the parent"
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            own = td.Store(s3_store, read_only=True, cache_dir=str(tmp_path / "child"))
+            if own.get(["a"], "p").to_bytes() == b"from the parent":
+                writer.close()
+                del writer, reader, own
+                gc.collect()
+                code = 0
+        finally:
+            os._exit(code)
+    deadline = time.monotonic() + 30
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            pytest.fail("the child hung letting go of its parent's stores")
+        time.sleep(0.01)
+    assert os.waitstatus_to_exitcode(status) == 0
+    writer.put(["a"], "q", b"the parent's store still works")
+    assert reader.refresh() == "caught_up"
+    assert reader.get(["a"], "q").to_bytes() == b"the parent's store still works"
+
+
+def test_a_lingering_writer_on_s3_shares_the_store_with_other_writers(s3_store: str, tmp_path) -> None:
+    """There is no lock: while this process's lingering writer stays open, another
+    writer commits at once, and the lingering writer's next commit lands after it
+    (it catches up when its create of the next log object is refused)."""
+    from tessera_dagster import writers
+
+    manager = TesseraIOManager(base_dir=s3_store, write_linger=30.0, cache_dir=str(tmp_path / "mine"))
+
+    def store_day(day: str) -> td.Store:
+        context = dg.build_output_context(
+            asset_key=dg.AssetKey("readings"), partition_key=day, asset_partitions_def=DAILY
+        )
+        manager.handle_output(context, pa.table({"day": [day]}))
+        (writer,) = [w for key, w in writers._WRITERS.items() if key[0] == os.getpid() and key[1] == s3_store]
+        return writer.store
+
+    first = store_day("2024-01-01")
+    with td.Store(s3_store, lock_timeout=0.0, cache_dir=str(tmp_path / "other")) as other:
+        other.put(["readings"], "2024-01-02", b"another writer, while the first lingers")
+    assert store_day("2024-01-03") is first, "the second write reused the lingering writer"
+    writers.close_writers()
+    assert first.closed
+    with td.Store(s3_store, read_only=True, cache_dir=str(tmp_path / "check")) as check:
+        assert check.list_partitions(["readings"]) == ["2024-01-01", "2024-01-02", "2024-01-03"]
+        assert check.get(["readings"], "2024-01-02").to_bytes().startswith(b"another writer")
