@@ -174,31 +174,35 @@ fn read_version(store: &Store, id: u64, version: &LiveVersion) -> Option<Blob> {
 /// The log objects up to `head` worth rewriting, with their retained and
 /// expired versions. An object the view holds no version in is left to
 /// garbage collection; one object whose only garbage is its framing is not
-/// rewritten into one.
+/// rewritten into one. A first pass over the view measures every object, a
+/// second lists the versions of the candidates only.
 fn worth_rewriting(
     inner: &Inner,
     objects: &BTreeMap<u64, Listed>,
     head: u64,
 ) -> Result<BTreeMap<u64, SegmentUse>> {
-    let detail: BTreeSet<u64> = objects.keys().copied().filter(|&id| id <= head).collect();
-    let mut map = inner.space_map(&detail)?;
+    let measured = inner.space_map(&BTreeSet::new())?;
     let small = inner.segment_capacity / 8;
-    let mut chosen = BTreeMap::new();
-    let mut by_ratio = false;
-    for id in detail {
-        let size = objects.get(&id).map_or(0, |listed| listed.size);
-        let used = map.segments.remove(&id).unwrap_or_default();
-        let garbage = size.saturating_sub(SEGMENT_HEADER_LEN + used.live_bytes);
-        let ratio = garbage as f64 / size.max(1) as f64;
+    let mut candidates = BTreeMap::new();
+    for (&id, listed) in objects.range(..=head) {
+        let live = measured.segments.get(&id).map_or(0, |used| used.live_bytes);
+        let garbage = listed.size.saturating_sub(SEGMENT_HEADER_LEN + live);
+        let ratio = garbage as f64 / listed.size.max(1) as f64;
         let mostly_garbage = ratio >= inner.compaction.garbage_threshold();
-        let holds_versions = !used.live.is_empty() || !used.dropped.is_empty();
-        if holds_versions && garbage > 0 && (mostly_garbage || size < small) {
-            by_ratio |= mostly_garbage;
-            chosen.insert(id, used);
+        if garbage > 0 && (mostly_garbage || listed.size < small) {
+            candidates.insert(id, mostly_garbage);
         }
     }
-    if chosen.len() == 1 && !by_ratio {
-        chosen.clear();
-    }
-    Ok(chosen)
+    let mut map = inner.space_map(&candidates.keys().copied().collect())?;
+    let chosen: BTreeMap<u64, SegmentUse> = candidates
+        .keys()
+        .filter_map(|&id| map.segments.remove(&id).map(|used| (id, used)))
+        .filter(|(_, used)| !used.live.is_empty() || !used.dropped.is_empty())
+        .collect();
+    let one_for_nothing = chosen.len() == 1 && chosen.keys().all(|id| !candidates[id]);
+    Ok(if one_for_nothing {
+        BTreeMap::new()
+    } else {
+        chosen
+    })
 }
