@@ -144,6 +144,9 @@ impl StoreBuilder {
     /// value, far longer than one object-store request, and the clocks of
     /// the machines that compact should agree with the object store's
     /// within half of it (the README's "Beyond one machine" explains why).
+    /// A zero grace period collects at once: safe only while no two handles
+    /// on different machines or processes write at the same time (tests use
+    /// it with one writing handle, or handles taking turns).
     pub fn remote_gc_grace(mut self, grace: Duration) -> Self {
         self.remote.gc_grace = grace;
         self
