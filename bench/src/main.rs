@@ -47,6 +47,9 @@ const WORKLOADS: [&str; 11] = [
     "compaction",
 ];
 
+/// Workloads run only when `--only` names them.
+const ON_REQUEST: [&str; 1] = ["arrow-writes"];
+
 /// Command-line options.
 #[derive(Debug, Parser)]
 #[command(version, about = "Tessera against its baselines, in one run")]
@@ -68,7 +71,8 @@ struct Args {
     dagster_venv: PathBuf,
     /// Runs only these workloads (comma-separated: io, arrow, costs, scale,
     /// concurrency, recovery, memory, partitions, staleness, executor,
-    /// compaction); the files written get an `-only-<names>` suffix.
+    /// compaction; and, run only when named, arrow-writes); the files
+    /// written get an `-only-<names>` suffix.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Where stores are created (a fresh temporary directory inside it).
@@ -95,8 +99,11 @@ fn main() -> Result<()> {
     let machine = Machine::describe(root.path());
 
     for name in &args.only {
-        if !WORKLOADS.contains(&name.as_str()) {
-            return Err(format!("unknown workload {name:?} (known: {WORKLOADS:?})").into());
+        if !WORKLOADS.contains(&name.as_str()) && !ON_REQUEST.contains(&name.as_str()) {
+            return Err(format!(
+                "unknown workload {name:?} (known: {WORKLOADS:?}, on request: {ON_REQUEST:?})"
+            )
+            .into());
         }
     }
     let wanted = |name: &str| args.only.is_empty() || args.only.iter().any(|o| o == name);
@@ -143,6 +150,9 @@ fn main() -> Result<()> {
     }
     if wanted("compaction") {
         rows.extend(workloads::compaction::run(&plan, root.path())?);
+    }
+    if args.only.iter().any(|o| o == "arrow-writes") {
+        rows.extend(workloads::arrow_writes::run(&plan, root.path())?);
     }
     rows.append(&mut targets);
     let leaders = workloads::recovery::leaders(&rows);

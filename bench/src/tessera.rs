@@ -112,7 +112,12 @@ impl PartitionSystem for Tessera {
         let payload = match value {
             Value::Raw(bytes) => Payload::raw(&bytes[..]),
             Value::Rkyv(columns) => Payload::rkyv(columns)?,
-            Value::Arrow(batch) => Payload::arrow(std::slice::from_ref(batch))?,
+            Value::Arrow(batch) => {
+                // Large partitions are encoded straight into the segment.
+                let batches = std::slice::from_ref(batch);
+                self.store()?.put_arrow(&self.asset, &partition, batches)?;
+                return Ok(());
+            }
         };
         self.store()?.put(&self.asset, &partition, payload)?;
         Ok(())

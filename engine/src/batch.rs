@@ -168,6 +168,13 @@ pub(crate) enum BatchOp<'a> {
         partition: PartitionKey,
         payload: Payload<'a>,
     },
+    /// A put of record batches that the write encodes into the segment.
+    #[cfg(feature = "arrow")]
+    PutArrow {
+        asset: AssetKey,
+        partition: PartitionKey,
+        source: crate::codec::arrow::MeasuredArrow,
+    },
     Delete {
         asset: AssetKey,
         partition: PartitionKey,
@@ -228,6 +235,8 @@ impl<'a> WriteBatch<'a> {
     pub(crate) fn check_foreign_payloads(&self) -> crate::Result<()> {
         self.ops.iter().try_for_each(|op| match op {
             BatchOp::Put { payload, .. } => payload.check_foreign(),
+            #[cfg(feature = "arrow")]
+            BatchOp::PutArrow { .. } => Ok(()),
             BatchOp::Delete { .. } => Ok(()),
         })
     }

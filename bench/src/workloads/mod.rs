@@ -3,6 +3,7 @@
 //!
 
 pub mod arrow_reads;
+pub mod arrow_writes;
 pub mod compaction;
 pub mod concurrency;
 pub mod costs;

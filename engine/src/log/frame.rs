@@ -132,25 +132,33 @@ impl FrameHeader {
 
     /// Appends [`FrameHeader::encode`]'s bytes to `out` (no buffer of its own).
     pub(crate) fn encode_into(&self, key: &[u8], described: &[u8], out: &mut Vec<u8>) {
-        let (kind, codec, word, small) = self.words();
         let start = out.len();
         out.reserve(self.payload_offset() as usize);
-        out.extend_from_slice(&FRAME_MAGIC);
-        out.extend_from_slice(&[kind, codec, 0, 0]);
-        out.extend_from_slice(&self.seq.to_le_bytes());
-        out.extend_from_slice(&word.to_le_bytes());
-        out.extend_from_slice(&small.to_le_bytes());
-        out.extend_from_slice(&self.key_len.to_le_bytes());
-        out.extend_from_slice(&self.described_len.to_le_bytes());
-        let mut crc = crc32fast::Hasher::new();
-        crc.update(&out[start..]);
-        crc.update(key);
-        crc.update(described);
-        out.extend_from_slice(&crc.finalize().to_le_bytes());
-        out.resize(start + FRAME_HEADER_LEN as usize, 0);
+        out.extend_from_slice(&self.head(key, described));
         out.extend_from_slice(key);
         out.extend_from_slice(described);
         out.resize(start + self.payload_offset() as usize, 0);
+    }
+
+    /// The frame's first 64 bytes: the fixed fields and their crc32 (which
+    /// covers `key` and `described` too), then zeros.
+    pub(crate) fn head(&self, key: &[u8], described: &[u8]) -> [u8; FRAME_HEADER_LEN as usize] {
+        let (kind, codec, word, small) = self.words();
+        let mut head = [0u8; FRAME_HEADER_LEN as usize];
+        head[..4].copy_from_slice(&FRAME_MAGIC);
+        head[4] = kind;
+        head[5] = codec;
+        head[8..16].copy_from_slice(&self.seq.to_le_bytes());
+        head[16..24].copy_from_slice(&word.to_le_bytes());
+        head[24..28].copy_from_slice(&small.to_le_bytes());
+        head[28..32].copy_from_slice(&self.key_len.to_le_bytes());
+        head[32..36].copy_from_slice(&self.described_len.to_le_bytes());
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(&head[..CRC_COVERS]);
+        crc.update(key);
+        crc.update(described);
+        head[CRC_COVERS..CRC_COVERS + 4].copy_from_slice(&crc.finalize().to_le_bytes());
+        head
     }
 
     fn decode_kind(head: &[u8; 40]) -> Result<FrameKind, &'static str> {

@@ -9,12 +9,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use super::file::{OpenFailure, SEGMENT_HEADER_LEN, Segment, TEMP_SUFFIX};
+use super::stream::{SegmentSink, StreamedPayload};
 use crate::error::{Error, Result};
 use crate::index::panic_message;
 use crate::io::FileIo;
-use crate::log::{FrameHeader, FrameKind, FrameRef, LogScan, align64};
+use crate::log::{FRAME_HEADER_LEN, FrameHeader, FrameKind, FrameRef, LogScan, align64};
 use crate::poison::Poison;
-use crate::record::Location;
+use crate::record::{Checksum, Location};
 
 /// Payloads up to this size are copied behind their frame header and written
 /// with the rest of their batch in one system call; larger ones are written
@@ -50,6 +51,8 @@ pub(crate) struct AppendedBatch {
     pub first_seq: u64,
     /// Sequence number and location of each change frame, in order.
     pub frames: Vec<(u64, Location)>,
+    /// The crc32 of each streamed payload, in the order of their frames.
+    pub streamed: Vec<Checksum>,
 }
 
 struct Active {
@@ -370,6 +373,21 @@ impl SegmentSet {
     /// head is rewound and the bytes written are garbage that later appends
     /// overwrite.
     pub(crate) fn append_batch(&self, changes: &[ChangeFrame<'_>]) -> Result<AppendedBatch> {
+        self.append_streaming(changes, &[])
+    }
+
+    /// As [`SegmentSet::append_batch`], with payloads encoded straight into
+    /// the segment: `streamed[i]`, when there, is the payload of
+    /// `changes[i]` (a put whose `payload_len` is the payload's encoded
+    /// length; its checksum and `payload` are ignored). Each streamed frame's
+    /// header is written only once its payload's crc32 is known, and the
+    /// commit frame after it, so a failure or a crash mid-stream leaves no
+    /// frame that a scan of the log would take.
+    pub(crate) fn append_streaming(
+        &self,
+        changes: &[ChangeFrame<'_>],
+        streamed: &[Option<&dyn StreamedPayload>],
+    ) -> Result<AppendedBatch> {
         let mut writer = lock(&self.writer);
         self.reopen_resumed(&mut writer)?;
         let previous = writer.last_frame;
@@ -381,8 +399,8 @@ impl SegmentSet {
             buffer,
             buffer_at: 0,
         };
-        let outcome =
-            catch_unwind(AssertUnwindSafe(|| appender.batch(changes))).unwrap_or_else(|panic| {
+        let outcome = catch_unwind(AssertUnwindSafe(|| appender.batch(changes, streamed)))
+            .unwrap_or_else(|panic| {
                 Err(Error::io(
                     "append",
                     &self.dir,
@@ -539,12 +557,24 @@ struct Appender<'s, 'w> {
 }
 
 impl Appender<'_, '_> {
-    fn batch(&mut self, changes: &[ChangeFrame<'_>]) -> Result<(AppendedBatch, FrameRef)> {
+    fn batch(
+        &mut self,
+        changes: &[ChangeFrame<'_>],
+        streamed: &[Option<&dyn StreamedPayload>],
+    ) -> Result<(AppendedBatch, FrameRef)> {
         self.make_room(batch_len(changes))?;
         let first_seq = self.writer.next_seq;
         let mut frames = Vec::with_capacity(changes.len());
-        for change in changes {
-            frames.push(self.frame(change)?);
+        let mut checksums = Vec::new();
+        for (at, change) in changes.iter().enumerate() {
+            match streamed.get(at).copied().flatten() {
+                Some(payload) => {
+                    let (frame, checksum) = self.streamed_frame(change, payload)?;
+                    frames.push(frame);
+                    checksums.push(checksum);
+                }
+                None => frames.push(self.frame(change)?),
+            }
         }
         let commit = ChangeFrame {
             kind: FrameKind::Commit {
@@ -564,7 +594,94 @@ impl Appender<'_, '_> {
             seq,
             end,
         };
-        Ok((AppendedBatch { first_seq, frames }, commit))
+        let batch = AppendedBatch {
+            first_seq,
+            frames,
+            streamed: checksums,
+        };
+        Ok((batch, commit))
+    }
+
+    /// Appends one put frame whose payload `payload` encodes while it is
+    /// written; returns its sequence number, location and the payload's crc32.
+    fn streamed_frame(
+        &mut self,
+        change: &ChangeFrame<'_>,
+        payload: &dyn StreamedPayload,
+    ) -> Result<((u64, Location), Checksum)> {
+        let FrameKind::Put {
+            codec,
+            payload_len,
+            moved,
+            ..
+        } = change.kind
+        else {
+            return Err(Error::io(
+                "append",
+                &self.set.dir,
+                std::io::Error::other("only a put frame has a payload to stream"),
+            ));
+        };
+        let seq = self.writer.next_seq;
+        self.writer.next_seq += 1;
+        let mut header = FrameHeader {
+            seq,
+            kind: change.kind,
+            key_len: u32::try_from(change.key.len()).unwrap_or(u32::MAX),
+            described_len: u32::try_from(change.described.len()).unwrap_or(u32::MAX),
+        };
+        let len = header.frame_len();
+        self.make_room(len)?;
+        let active = self.writer.active.as_mut().ok_or_else(no_active)?;
+        let offset = active.head;
+        let segment = active.segment.id();
+        active.head += len;
+        if self.buffer.is_empty() {
+            self.buffer_at = offset;
+        }
+        let head_at = self.buffer.len();
+        header.encode_into(change.key, change.described, &mut self.buffer);
+        // No frame header until the payload's crc32 is known: bytes that
+        // reach the file before then end the log where this frame starts.
+        self.buffer[head_at..head_at + FRAME_HEADER_LEN as usize].fill(0);
+        let payload_at = offset + header.payload_offset();
+        let active = self.writer.active.as_ref().ok_or_else(no_active)?;
+        let mut sink = SegmentSink {
+            buffer: &mut self.buffer,
+            buffer_at: &mut self.buffer_at,
+            io: &*self.set.io,
+            file: &active.file,
+            path: active.segment.path(),
+            at: payload_at,
+            end: payload_at + payload_len,
+            crc: crc32fast::Hasher::new(),
+            flushed: false,
+            failure: None,
+        };
+        let encoded = payload.write_to(&mut sink);
+        let (checksum, flushed) = sink.finish(encoded)?;
+        if self.buffer.is_empty() {
+            self.buffer_at = payload_at + payload_len;
+        }
+        let padding = align64(payload_len) - payload_len;
+        self.buffer.resize(self.buffer.len() + padding as usize, 0);
+        header.kind = FrameKind::Put {
+            codec,
+            payload_len,
+            checksum,
+            moved,
+        };
+        let head = header.head(change.key, change.described);
+        if flushed {
+            self.write(&head, offset)?;
+        } else {
+            self.buffer[head_at..head_at + head.len()].copy_from_slice(&head);
+        }
+        let location = Location {
+            segment,
+            frame_offset: offset,
+        };
+        Ok(((seq, location), checksum))
     }
 
     /// Appends one frame; returns its sequence number and location.

@@ -12,13 +12,14 @@ use chrono::{DateTime, Utc};
 
 use super::Store;
 use super::overlay::VersionChange;
-use crate::batch::{BatchOp, Payload, WriteBatch};
+use crate::batch::{BatchOp, Payload, PayloadBytes, WriteBatch};
+use crate::codec::Codec;
 use crate::durability::Durability;
 use crate::error::{Error, Result};
 use crate::key::{AssetKey, PartitionKey, encoding};
 use crate::log::FrameKind;
 use crate::record::{Checksum, Described, Record};
-use crate::segment::{AppendedBatch, ChangeFrame};
+use crate::segment::{AppendedBatch, ChangeFrame, StreamedPayload};
 
 /// The largest payload a store accepts (1 TiB).
 pub const MAX_PAYLOAD_LEN: u64 = 1 << 40;
@@ -36,11 +37,41 @@ struct Prepared<'a> {
     put: Option<PreparedPut<'a>>,
 }
 
-/// A put's payload with its checksum and encoded metadata.
+/// A put's payload with its length, checksum and encoded metadata.
 struct PreparedPut<'a> {
-    payload: Payload<'a>,
+    codec: Codec,
+    body: Body<'a>,
+    len: u64,
+    /// The payload's crc32; that of a streamed payload is known only once
+    /// it is appended.
     checksum: Checksum,
     encoded: Vec<u8>,
+}
+
+/// A put's payload: bytes, or record batches the append encodes into the
+/// segment.
+enum Body<'a> {
+    Bytes(PayloadBytes<'a>),
+    #[cfg(feature = "arrow")]
+    Streamed(crate::codec::arrow::MeasuredArrow),
+}
+
+impl Body<'_> {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Self::Bytes(bytes) => bytes.as_slice(),
+            #[cfg(feature = "arrow")]
+            Self::Streamed(_) => &[],
+        }
+    }
+
+    fn streamed(&self) -> Option<&dyn StreamedPayload> {
+        match self {
+            Self::Bytes(_) => None,
+            #[cfg(feature = "arrow")]
+            Self::Streamed(source) => Some(source),
+        }
+    }
 }
 
 impl Store {
@@ -90,6 +121,8 @@ impl Store {
         batch.check_foreign_payloads()?;
         #[cfg(feature = "object-store")]
         if let Some(remote) = &inner.remote {
+            #[cfg(feature = "arrow")]
+            let batch = batch.without_streamed_payloads()?;
             let prepared = prepare(batch, (inner.clock)())?;
             let frames: Vec<ChangeFrame<'_>> = prepared.iter().map(change_frame).collect();
             return remote.commit(inner, &frames);
@@ -98,7 +131,9 @@ impl Store {
             (durability == Durability::Immediate).then(|| inner.segment_sync.announce());
         let prepared = prepare(batch, (inner.clock)())?;
         let frames: Vec<ChangeFrame<'_>> = prepared.iter().map(change_frame).collect();
-        let appended = inner.segments.append_batch(&frames)?;
+        let appended = inner
+            .segments
+            .append_streaming(&frames, &streamed_payloads(&prepared))?;
         let synced = match announced {
             None => Ok(()),
             Some(announced) => inner.sync_segments_for(announced),
@@ -130,23 +165,36 @@ fn prepare(batch: WriteBatch<'_>, created_at: DateTime<Utc>) -> Result<Vec<Prepa
                 partition,
                 mut payload,
             } => {
-                let key = checked_key(&asset, &partition)?;
                 let described = Described {
                     created_at,
                     data_version: payload.data_version.take(),
                     metadata: std::mem::take(&mut payload.metadata),
                 };
-                let encoded = described.encode();
-                check_sizes(&payload, &encoded)?;
-                let checksum = Checksum::of(payload.bytes());
-                Ok(Prepared {
-                    key,
-                    put: Some(PreparedPut {
-                        payload,
-                        checksum,
-                        encoded,
-                    }),
-                })
+                let bytes = std::mem::replace(&mut payload.bytes, PayloadBytes::Borrowed(&[]));
+                prepared_put(
+                    checked_key(&asset, &partition)?,
+                    payload.codec,
+                    Body::Bytes(bytes),
+                    &described,
+                )
+            }
+            #[cfg(feature = "arrow")]
+            BatchOp::PutArrow {
+                asset,
+                partition,
+                source,
+            } => {
+                let described = Described {
+                    created_at,
+                    data_version: None,
+                    metadata: std::collections::BTreeMap::new(),
+                };
+                prepared_put(
+                    checked_key(&asset, &partition)?,
+                    Codec::ArrowIpc,
+                    Body::Streamed(source),
+                    &described,
+                )
             }
             BatchOp::Delete { asset, partition } => Ok(Prepared {
                 key: checked_key(&asset, &partition)?,
@@ -154,6 +202,40 @@ fn prepare(batch: WriteBatch<'_>, created_at: DateTime<Utc>) -> Result<Vec<Prepa
             }),
         })
         .collect()
+}
+
+fn prepared_put<'a>(
+    key: Vec<u8>,
+    codec: Codec,
+    body: Body<'a>,
+    described: &Described,
+) -> Result<Prepared<'a>> {
+    let encoded = described.encode();
+    let len = match body.streamed() {
+        Some(streamed) => streamed.encoded_len(),
+        None => body.bytes().len() as u64,
+    };
+    check_sizes(len, &encoded)?;
+    let checksum = Checksum::of(body.bytes());
+    Ok(Prepared {
+        key,
+        put: Some(PreparedPut {
+            codec,
+            body,
+            len,
+            checksum,
+            encoded,
+        }),
+    })
+}
+
+/// The streamed payload of each change, when any change has one.
+fn streamed_payloads<'a>(prepared: &'a [Prepared<'_>]) -> Vec<Option<&'a dyn StreamedPayload>> {
+    let streamed = |change: &'a Prepared<'_>| change.put.as_ref().and_then(|p| p.body.streamed());
+    if prepared.iter().all(|change| streamed(change).is_none()) {
+        return Vec::new();
+    }
+    prepared.iter().map(streamed).collect()
 }
 
 fn checked_key(asset: &AssetKey, partition: &PartitionKey) -> Result<Vec<u8>> {
@@ -167,8 +249,7 @@ fn checked_key(asset: &AssetKey, partition: &PartitionKey) -> Result<Vec<u8>> {
     Ok(key)
 }
 
-fn check_sizes(payload: &Payload<'_>, described: &[u8]) -> Result<()> {
-    let len = payload.bytes().len() as u64;
+fn check_sizes(len: u64, described: &[u8]) -> Result<()> {
     if len > MAX_PAYLOAD_LEN {
         return Err(Error::PayloadTooLarge {
             len,
@@ -188,14 +269,14 @@ fn change_frame<'a>(prepared: &'a Prepared<'_>) -> ChangeFrame<'a> {
     match &prepared.put {
         Some(put) => ChangeFrame {
             kind: FrameKind::Put {
-                codec: put.payload.codec,
-                payload_len: put.payload.bytes().len() as u64,
+                codec: put.codec,
+                payload_len: put.len,
                 checksum: put.checksum,
                 moved: false,
             },
             key: &prepared.key,
             described: &put.encoded,
-            payload: put.payload.bytes(),
+            payload: put.body.bytes(),
         },
         None => ChangeFrame {
             kind: FrameKind::Delete { carried: false },
@@ -212,16 +293,20 @@ fn overlay_entries(
     prepared: Vec<Prepared<'_>>,
     appended: &AppendedBatch,
 ) -> Vec<(Vec<u8>, u64, VersionChange)> {
+    let mut streamed_checksums = appended.streamed.iter();
     prepared
         .into_iter()
         .zip(&appended.frames)
         .map(|(change, &(seq, location))| {
             let version_change = match change.put {
                 Some(put) => {
-                    let len = put.payload.bytes().len() as u64;
+                    let checksum = match put.body.streamed() {
+                        Some(_) => streamed_checksums.next().copied().unwrap_or(put.checksum),
+                        None => put.checksum,
+                    };
                     let record = Record::encode_put(
                         (seq, location),
-                        (put.payload.codec, len, put.checksum),
+                        (put.codec, put.len, checksum),
                         &put.encoded,
                     );
                     VersionChange::Put {

@@ -61,9 +61,13 @@ pub(super) fn decode_ipc_file(
         //    checksum recorded when it was written, after checking that the
         //    frame around it is the put the index names (key, codec, length);
         // 2. the schema carries Tessera's writer mark, and a marked payload
-        //    enters a store only from `Payload::arrow_with_schema` (arrow-ipc's
-        //    own writer, encoding `RecordBatch`es that safe arrow code keeps
-        //    valid, every buffer padded to 64 bytes) or, from anywhere else,
+        //    enters a store only from Tessera's encoder (`encode.rs`:
+        //    arrow-ipc's own writer, encoding `RecordBatch`es that safe arrow
+        //    code keeps valid, every buffer padded to 64 bytes, into a buffer
+        //    or straight into the segment with the crc32 taken over the bytes
+        //    it wrote; or `template.rs`: the same bytes, from arrow-ipc's
+        //    message encoder around that writer's output for the schema) or,
+        //    from anywhere else,
         //    after a full validating decode of the same bytes with the same
         //    code as this one (`check_foreign_ipc`);
         // 3. payloads start 64-byte aligned in the mapping.

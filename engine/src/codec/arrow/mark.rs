@@ -4,8 +4,9 @@
 //! [`super::decode`]); the mark never reaches the caller, who gets the schema
 //! back as it was given.
 //!
-//! Only [`Payload::arrow_with_schema`](crate::Payload::arrow_with_schema)
-//! writes the mark. Bytes made elsewhere that carry it (a copy of a stored
+//! Only Tessera's encoder (`encode` and `template`, behind
+//! [`Payload::arrow_with_schema`](crate::Payload::arrow_with_schema) and
+//! [`WriteBatch::put_arrow`](crate::WriteBatch::put_arrow)) writes the mark. Bytes made elsewhere that carry it (a copy of a stored
 //! payload, or a forgery) enter a store only after a full validating decode
 //! ([`check_foreign_ipc`](super::check_foreign_ipc)).
 

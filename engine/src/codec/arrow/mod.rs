@@ -8,18 +8,21 @@
 //! mapped for as long as any array uses it.
 
 mod decode;
+mod encode;
 mod mark;
 mod schemas;
+mod template;
 
-use arrow_array::{Array, RecordBatch};
+use arrow_array::RecordBatch;
 use arrow_buffer::Buffer;
-use arrow_ipc::writer::FileWriter;
-use arrow_schema::{ArrowError, SchemaRef};
+use arrow_schema::SchemaRef;
 
 use self::decode::{Trust, decode_ipc_file};
+use self::encode::ArrowSource;
+pub(crate) use self::encode::MeasuredArrow;
 
 use super::Codec;
-use crate::batch::Payload;
+use crate::batch::{BatchOp, Payload, WriteBatch};
 use crate::blob::Blob;
 use crate::error::{Error, Result};
 use crate::key::{AssetKey, PartitionKey};
@@ -42,23 +45,13 @@ impl ArrowPartition {
     }
 }
 
-fn encode_error(error: &ArrowError) -> Error {
-    Error::Encode {
-        codec: Codec::ArrowIpc,
-        reason: error.to_string(),
-    }
-}
-
 impl Payload<'static> {
     /// Encodes `batches` (at least one; all of one schema) as an Arrow IPC file.
     ///
     /// # Errors
     /// [`Error::Encode`] for an empty slice, mismatched schemas or a writer error.
     pub fn arrow(batches: &[RecordBatch]) -> Result<Self> {
-        let first = batches.first().ok_or_else(|| Error::Encode {
-            codec: Codec::ArrowIpc,
-            reason: "at least one record batch is needed to know the schema".into(),
-        })?;
+        let first = batches.first().ok_or_else(no_batch_error)?;
         Self::arrow_with_schema(&first.schema(), batches)
     }
 
@@ -69,41 +62,74 @@ impl Payload<'static> {
     /// # Errors
     /// [`Error::Encode`] if a batch does not match the schema or the writer fails.
     pub fn arrow_with_schema(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<Self> {
-        let buffer = Vec::with_capacity(encoded_len_estimate(batches));
-        let mut writer =
-            FileWriter::try_new(buffer, &mark::marked(schema)).map_err(|e| encode_error(&e))?;
-        for batch in batches {
-            // The IPC writer does not check this itself: a batch of another
-            // schema would be written into a file that no reader can decode.
-            if !schema.contains(batch.schema_ref()) {
-                return Err(Error::Encode {
-                    codec: Codec::ArrowIpc,
-                    reason: format!(
-                        "a batch's schema ({}) differs from the payload's ({schema})",
-                        batch.schema_ref()
-                    ),
-                });
-            }
-            writer.write(batch).map_err(|e| encode_error(&e))?;
-        }
-        let bytes = writer.into_inner().map_err(|e| encode_error(&e))?;
+        let bytes = ArrowSource::new(schema, batches)?.encode()?;
         Ok(Self::from_tessera_writer(Codec::ArrowIpc, bytes))
     }
 }
 
-/// About the length of the IPC file of `batches`: their buffers' bytes plus
-/// room for the messages and the 64-byte padding of every buffer. The encoder
-/// writes into a buffer of this capacity, so that a large file is not copied
-/// again each time its buffer would have doubled.
-fn encoded_len_estimate(batches: &[RecordBatch]) -> usize {
-    const MESSAGES: usize = 4096;
-    const PADDING_PER_COLUMN: usize = 256;
-    let body: usize = batches
-        .iter()
-        .flat_map(RecordBatch::columns)
-        .map(|column| column.to_data().get_slice_memory_size().unwrap_or(0) + PADDING_PER_COLUMN)
-        .sum();
-    body + MESSAGES
+fn no_batch_error() -> Error {
+    Error::Encode {
+        codec: Codec::ArrowIpc,
+        reason: "at least one record batch is needed to know the schema".into(),
+    }
+}
+
+impl WriteBatch<'_> {
+    /// Adds a put of `batches` (at least one; all of one schema) as an Arrow
+    /// IPC file, as [`Payload::arrow`] encodes it. A partition of 64 KiB or
+    /// more is not encoded here: the write encodes it straight into the
+    /// segment, with no copy of it on the heap (see `segment::stream`).
+    ///
+    /// # Errors
+    /// [`Error::Encode`] for an empty slice, mismatched schemas or a writer
+    /// error.
+    pub fn put_arrow(
+        &mut self,
+        asset: &AssetKey,
+        partition: &PartitionKey,
+        batches: &[RecordBatch],
+    ) -> Result<&mut Self> {
+        let first = batches.first().ok_or_else(no_batch_error)?;
+        let source = ArrowSource::new(&first.schema(), batches)?;
+        if source.len_estimate() < encode::STREAMED_FROM {
+            let bytes = source.encode()?;
+            return Ok(self.put(
+                asset,
+                partition,
+                Payload::from_tessera_writer(Codec::ArrowIpc, bytes),
+            ));
+        }
+        self.ops.push(BatchOp::PutArrow {
+            asset: asset.clone(),
+            partition: partition.clone(),
+            source: source.measured()?,
+        });
+        Ok(self)
+    }
+
+    /// The batch with every payload that would be encoded into the segment
+    /// encoded into a buffer instead (for a store whose log is remote).
+    ///
+    /// # Errors
+    /// [`Error::Encode`] if the IPC writer fails.
+    #[cfg(feature = "object-store")]
+    pub(crate) fn without_streamed_payloads(mut self) -> Result<Self> {
+        for op in &mut self.ops {
+            if let BatchOp::PutArrow {
+                asset,
+                partition,
+                source,
+            } = op
+            {
+                *op = BatchOp::Put {
+                    asset: asset.clone(),
+                    partition: partition.clone(),
+                    payload: Payload::from_tessera_writer(Codec::ArrowIpc, source.encode()?),
+                };
+            }
+        }
+        Ok(self)
+    }
 }
 
 impl Blob {
@@ -224,7 +250,9 @@ pub(crate) fn check_foreign_ipc(bytes: &[u8]) -> Result<()> {
 }
 
 impl Store {
-    /// Encodes `batches` as an Arrow IPC file and stores it (default durability).
+    /// Encodes `batches` as an Arrow IPC file and stores it (default
+    /// durability), as [`WriteBatch::put_arrow`] does: a large partition is
+    /// encoded straight into the segment.
     ///
     /// # Errors
     /// [`Error::Encode`], or the errors of [`Store::put`].
@@ -234,7 +262,9 @@ impl Store {
         partition: &PartitionKey,
         batches: &[RecordBatch],
     ) -> Result<()> {
-        self.put(asset, partition, Payload::arrow(batches)?)
+        let mut batch = WriteBatch::new();
+        batch.put_arrow(asset, partition, batches)?;
+        self.write(batch)
     }
 
     /// The record batches under `(asset, partition)`, zero-copy (see
