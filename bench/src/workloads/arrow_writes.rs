@@ -1,6 +1,6 @@
 //! Tessera's Arrow writes against the machine's limits, on their own (issue 11
-//! item 3; run on request: `--only arrow-writes`): 1, 16 and 64 MiB
-//! partitions, `Immediate` against the sequential write with `fdatasync` on
+//! items 3 and 5; run on request: `--only arrow-writes`): 1 KiB, 1, 16 and
+//! 64 MiB partitions, `Immediate` against the sequential write with `fdatasync` on
 //! the same bytes and `Buffered` against Tessera's raw writes of the same
 //! size (the value-log ceiling), on each index backend. Each run measures
 //! the backends in both orders (sled then redb, redb then sled), each right
@@ -22,10 +22,11 @@ use crate::system::PartitionSystem;
 use crate::tessera::Tessera;
 use crate::workloads::io::SEQ_WRITE;
 
+const KIB: usize = 1 << 10;
 const MIB: usize = 1 << 20;
 
 /// The sizes measured.
-const SIZES: [usize; 3] = [MIB, 16 * MIB, 64 * MIB];
+const SIZES: [usize; 4] = [KIB, MIB, 16 * MIB, 64 * MIB];
 
 /// The orders the backends run in, within one run.
 const ORDERS: [[IndexKind; 2]; 2] = [
