@@ -40,13 +40,25 @@ const ORDERS: [[IndexKind; 2]; 2] = [
 /// The first failing write.
 pub fn run(plan: &Plan, root: &Path) -> Result<Vec<Row>> {
     let mut rows = Vec::new();
-    for durability in [Durability::Immediate, Durability::Buffered] {
+    for durability in [Durability::Buffered, Durability::Immediate] {
         for size in SIZES {
             eprintln!(
                 "arrow-writes: {durability:?} {}",
                 crate::report::human_size(size as u64)
             );
-            rows.extend(case(plan, root, durability, size)?);
+            let measured = case(plan, root, durability, size)?;
+            // Each case's figures as soon as they are known (a case can take
+            // minutes; the table comes at the end of the run).
+            for row in &measured {
+                eprintln!(
+                    "  {}: {:.1} MiB/s ({:.0} writes/s){}",
+                    row.system,
+                    row.value,
+                    row.value * MIB as f64 / size as f64,
+                    row.ratio.map_or(String::new(), |r| format!(", {r:.2}x"))
+                );
+            }
+            rows.extend(measured);
         }
     }
     Ok(rows)
