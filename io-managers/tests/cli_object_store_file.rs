@@ -113,6 +113,18 @@ fn every_command_works_on_a_file_address() {
     ));
     assert!(refill.contains("materialized 4 partitions"), "{refill}");
 
+    let compacted = stdout(&run(root, &["compact", "--quiet"]));
+    assert!(compacted.contains("moved:"), "{compacted}");
+    let after = stdout(&run(root, &["verify"]));
+    assert!(after.contains("every checksum matches"), "{after}");
+    let partitions = stdout(&run(root, &["partitions", "public/weather_obs"]));
+    let days = partitions.lines().filter(|l| l.starts_with("2024-01-0"));
+    assert_eq!(
+        days.count(),
+        2,
+        "both days kept through compaction: {partitions}"
+    );
+
     let repair = failure(&run(root, &["repair"]));
     assert!(repair.contains("not supported"), "{repair}");
 }

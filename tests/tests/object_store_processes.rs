@@ -19,12 +19,16 @@ use tessera_engine::object_store::aws::AmazonS3Builder;
 use tessera_engine::object_store::local::LocalFileSystem;
 use tessera_engine::object_store::path::Path as ObjectPath;
 use tessera_engine::object_store::{ObjectStore, PutMode, PutOptions, PutPayload};
-use tessera_engine::{AssetKey, Error, PartitionKey, Refresh, Store, WriteBatch};
+use tessera_engine::{AssetKey, DEFAULT_GC_GRACE, Error, PartitionKey, Refresh, Store, WriteBatch};
 
 const CHILD_URL: &str = "TESSERA_REMOTE_CHILD_URL";
 const CHILD_CACHE: &str = "TESSERA_REMOTE_CHILD_CACHE";
 const CHILD_WRITER: &str = "TESSERA_REMOTE_CHILD_WRITER";
 const CHILD_ACKING: &str = "TESSERA_REMOTE_CHILD_ACKING";
+const CHILD_GC_GRACE_MS: &str = "TESSERA_REMOTE_CHILD_GC_GRACE_MS";
+/// The collection grace of [`compaction_beside_writer_processes_loses_nothing`]:
+/// every handle of a store uses the same one.
+const SHORT_GC_GRACE: Duration = Duration::from_secs(3);
 const WRITERS: u32 = 4;
 const COMMITS: u32 = 25;
 /// The writers write a checkpoint object every this many commits.
@@ -90,8 +94,16 @@ fn assets() -> [AssetKey; 2] {
     ]
 }
 
-/// One writer process of [`several_writer_processes_lose_no_commit`]: it
-/// commits `COMMITS` batches, each the same partition of both assets.
+/// The asset each writer overwrites in every commit (its partition
+/// `key(writer, 0)`), so old log objects fill with garbage.
+fn hot() -> AssetKey {
+    AssetKey::new(["hot"]).expect("asset")
+}
+
+/// One writer process of [`several_writer_processes_lose_no_commit`] and
+/// [`compaction_beside_writer_processes_loses_nothing`]: it commits
+/// `COMMITS` batches, each the same partition of both assets and an
+/// overwrite of its partition of [`hot`].
 #[test]
 #[ignore = "a child process of several_writer_processes_lose_no_commit"]
 fn child_writer() {
@@ -103,9 +115,14 @@ fn child_writer() {
         return;
     };
     let writer: u32 = writer.parse().expect("writer number");
+    let grace = std::env::var(CHILD_GC_GRACE_MS)
+        .ok()
+        .and_then(|ms| ms.parse().ok())
+        .map_or(DEFAULT_GC_GRACE, Duration::from_millis);
     let store = Store::builder(&url)
         .cache_dir(&cache)
         .remote_checkpoint_every(CHECKPOINT_EVERY)
+        .remote_gc_grace(grace)
         .open()
         .expect("open the store on object storage");
     for commit in 0..COMMITS {
@@ -113,8 +130,103 @@ fn child_writer() {
         for asset in &assets() {
             batch.put(asset, &key(writer, commit), payload(writer, commit));
         }
+        batch.put(&hot(), &key(writer, 0), payload(writer, commit));
         store.write(batch).expect("commit");
     }
+}
+
+/// Starts one [`child_writer`] process per writer on `url`, each caching
+/// under `caches`, with `env` set.
+fn spawn_writers(url: &str, caches: &Path, env: &[(&str, String)]) -> Vec<std::process::Child> {
+    let exe = std::env::current_exe().expect("test binary");
+    (0..WRITERS)
+        .map(|writer| {
+            Command::new(&exe)
+                .args(["child_writer", "--exact", "--ignored", "--test-threads=1"])
+                .env(CHILD_URL, url)
+                .env(CHILD_CACHE, caches.join(format!("writer-{writer}")))
+                .env(CHILD_WRITER, writer.to_string())
+                .envs(env.iter().map(|(k, v)| (k, v)))
+                .stdout(Stdio::null())
+                .spawn()
+                .expect("spawn a writer process")
+        })
+        .collect()
+}
+
+/// Every writer's every commit, and its last overwrite of [`hot`], read
+/// from `store`.
+fn assert_every_commit(store: &Store) {
+    for asset in &assets() {
+        assert_eq!(
+            store.list_partitions(asset).expect("list").len(),
+            (WRITERS * COMMITS) as usize,
+            "no commit lost, no batch torn"
+        );
+    }
+    for writer in 0..WRITERS {
+        for commit in 0..COMMITS {
+            for asset in &assets() {
+                let blob = store
+                    .get(asset, &key(writer, commit))
+                    .expect("get")
+                    .expect("committed");
+                assert_eq!(&*blob, payload(writer, commit).as_slice());
+            }
+        }
+        let last = store
+            .get(&hot(), &key(writer, 0))
+            .expect("get")
+            .expect("overwritten");
+        assert_eq!(&*last, payload(writer, COMMITS - 1).as_slice());
+    }
+}
+
+#[test]
+fn compaction_beside_writer_processes_loses_nothing() {
+    let caches = tempfile::tempdir().expect("tempdir");
+    let url = url(&unique_prefix("compaction"), caches.path());
+    let compactor = Store::builder(&url)
+        .cache_dir(caches.path().join("compactor"))
+        .remote_gc_grace(SHORT_GC_GRACE)
+        .open()
+        .expect("open the compactor");
+    let grace_ms = SHORT_GC_GRACE.as_millis().to_string();
+    let mut writers = spawn_writers(&url, caches.path(), &[(CHILD_GC_GRACE_MS, grace_ms)]);
+    let mut moved = 0;
+    while writers
+        .iter_mut()
+        .any(|w| w.try_wait().expect("poll").is_none())
+    {
+        moved += compactor
+            .compact()
+            .expect("compact beside the writers")
+            .moved_versions;
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for mut writer in writers {
+        assert!(
+            writer.wait().expect("wait").success(),
+            "a writer process failed"
+        );
+    }
+    compactor.refresh().expect("refresh");
+    let objects_before = compactor.stats().expect("stats").segments;
+    std::thread::sleep(SHORT_GC_GRACE + Duration::from_millis(500));
+    let last = compactor.compact().expect("compact after the grace");
+    moved += last.moved_versions;
+    assert!(moved > 0, "compaction rewrote live versions of old objects");
+    assert!(last.segments_reclaimed > 0, "{last:?}");
+    let objects_after = compactor.stats().expect("stats").segments;
+    assert!(
+        objects_after < objects_before,
+        "collection deleted log objects: {objects_before} -> {objects_after}"
+    );
+    assert_every_commit(&compactor);
+    let fresh = open(&url, &caches.path().join("fresh"));
+    assert_every_commit(&fresh);
+    let report = fresh.verify().expect("verify");
+    assert!(report.is_ok(), "{report:?}");
 }
 
 /// A writer process that commits until it is killed, printing `ACK w n`
@@ -230,20 +342,7 @@ fn several_writer_processes_lose_no_commit() {
     let caches = tempfile::tempdir().expect("tempdir");
     let url = url(&unique_prefix("writers"), caches.path());
     let reader = open(&url, &caches.path().join("reader"));
-    let exe = std::env::current_exe().expect("test binary");
-    let children: Vec<_> = (0..WRITERS)
-        .map(|writer| {
-            let cache = caches.path().join(format!("writer-{writer}"));
-            Command::new(&exe)
-                .args(["child_writer", "--exact", "--ignored", "--test-threads=1"])
-                .env(CHILD_URL, &url)
-                .env(CHILD_CACHE, &cache)
-                .env(CHILD_WRITER, writer.to_string())
-                .spawn()
-                .expect("spawn a writer process")
-        })
-        .collect();
-    for mut child in children {
+    for mut child in spawn_writers(&url, caches.path(), &[]) {
         assert!(
             child.wait().expect("wait").success(),
             "a writer process failed"
@@ -261,26 +360,8 @@ fn several_writer_processes_lose_no_commit() {
         batches % CHECKPOINT_EVERY,
         "a fresh open reads the last checkpoint and the log objects after it"
     );
-    for store in [&reader, &fresh] {
-        for asset in &assets() {
-            assert_eq!(
-                store.list_partitions(asset).expect("list").len(),
-                (WRITERS * COMMITS) as usize,
-                "no commit lost, no batch torn"
-            );
-        }
-        for writer in 0..WRITERS {
-            for commit in 0..COMMITS {
-                for asset in &assets() {
-                    let blob = store
-                        .get(asset, &key(writer, commit))
-                        .expect("get")
-                        .expect("committed");
-                    assert_eq!(&*blob, payload(writer, commit).as_slice());
-                }
-            }
-        }
-    }
+    assert_every_commit(&reader);
+    assert_every_commit(&fresh);
 }
 
 #[test]
