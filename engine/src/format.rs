@@ -20,6 +20,13 @@ pub const FORMAT_VERSION: u32 = 3;
 
 /// The oldest format version this build reads.
 pub(crate) const OLDEST_READABLE_FORMAT: u32 = 2;
+
+/// The segment format version in the header of a log object that holds
+/// external puts (payloads in data objects) and of a data object, on object
+/// storage: 4. Every other segment and log object keeps [`FORMAT_VERSION`],
+/// so they read as before, while a build older than data objects refuses
+/// these with "segment has format version 4" instead of misreading them.
+pub(crate) const EXTERNAL_PAYLOAD_FORMAT: u32 = 4;
 const MAGIC: [u8; 8] = *b"TESSERA\0";
 pub(crate) const FORMAT_FILE: &str = "FORMAT";
 

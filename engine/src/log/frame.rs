@@ -5,18 +5,25 @@
 //!      0     4  magic "TFRM"
 //!      4     1  kind: 1 put, 2 delete, 3 commit, 4 moved put, 5 carried delete
 //!      5     1  codec tag (put, moved put), else 0
-//!      6     2  zero
+//!      6     1  flags: bit 0 set = the payload is in a data object (an
+//!               "external" put, object storage only); zero in every frame
+//!               older than that, which therefore reads as before
+//!      7     1  zero
 //!      8     8  sequence number (u64 LE): strictly increasing along the log
 //!     16     8  puts: payload length; commit: first sequence number of its batch
 //!     24     4  puts: payload crc32; commit: number of changes in its batch
 //!     28     4  key length (puts, deletes)
 //!     32     4  described length: put: created-at, data version, metadata;
 //!               moved put: the version (u64 LE) it moves, then as a put;
-//!               carried delete: the bound (u64 LE) below which it deletes
+//!               carried delete: the bound (u64 LE) below which it deletes;
+//!               an external put leads with the data object's id (u64 LE)
+//!               before all of that
 //!     36     4  crc32 of bytes 0..36, the key and the described bytes
 //!     40    24  zero
 //!     64     k  key, then the described bytes, zero-padded to a multiple of 64
-//!    ...     n  payload, zero-padded to a multiple of 64 (put)
+//!    ...     n  payload, zero-padded to a multiple of 64 (put; none for an
+//!               external put, whose length and crc32 are the data object's
+//!               payload's)
 //! ```
 //! A batch is its change frames, with consecutive sequence numbers, followed
 //! by a commit frame naming the first of them and their count.
@@ -39,6 +46,19 @@ const KIND_COMMIT: u8 = 3;
 const KIND_MOVED_PUT: u8 = 4;
 const KIND_CARRIED_DELETE: u8 = 5;
 const CRC_COVERS: usize = 36;
+/// Flag bit: the put's payload lives in a data object.
+const FLAG_EXTERNAL: u8 = 1;
+
+/// The segment ids of data objects (object storage) have this bit set; a
+/// local segment or a log object never comes near it.
+pub(crate) const DATA_OBJECT_BIT: u64 = 1 << 63;
+
+/// Whether segment id `id` names a data object. Its put frame is written
+/// before the commit numbers the version, so it carries sequence number 0
+/// and the external put in the log object is what names the version.
+pub(crate) const fn is_data_object(id: u64) -> bool {
+    id & DATA_OBJECT_BIT != 0
+}
 
 /// Rounds `n` up to a multiple of 64.
 pub(crate) const fn align64(n: u64) -> u64 {
@@ -49,12 +69,15 @@ pub(crate) const fn align64(n: u64) -> u64 {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum FrameKind {
     /// A payload stored under a key: a new version, or (`moved`) an
-    /// existing version copied by compaction.
+    /// existing version copied by compaction. An `external` put carries no
+    /// payload bytes: its payload (`payload_len` bytes, `checksum`) is the
+    /// one of the data object its described bytes name.
     Put {
         codec: Codec,
         payload_len: u64,
         checksum: Checksum,
         moved: bool,
+        external: bool,
     },
     /// A key's versions removed: up to this frame, or (`carried`) below the
     /// bound its described bytes hold.
@@ -86,11 +109,16 @@ impl FrameHeader {
         FRAME_HEADER_LEN + align64(u64::from(self.key_len) + u64::from(self.described_len))
     }
 
-    /// The payload's length (0 unless a put).
+    /// The length of the payload bytes in the frame (0 unless a put that is
+    /// not external).
     pub(crate) fn payload_len(&self) -> u64 {
         match self.kind {
-            FrameKind::Put { payload_len, .. } => payload_len,
-            FrameKind::Delete { .. } | FrameKind::Commit { .. } => 0,
+            FrameKind::Put {
+                payload_len,
+                external: false,
+                ..
+            } => payload_len,
+            FrameKind::Put { .. } | FrameKind::Delete { .. } | FrameKind::Commit { .. } => 0,
         }
     }
 
@@ -99,16 +127,18 @@ impl FrameHeader {
         self.payload_offset() + align64(self.payload_len())
     }
 
-    fn words(&self) -> (u8, u8, u64, u32) {
+    fn words(&self) -> (u8, u8, u8, u64, u32) {
         match self.kind {
             FrameKind::Put {
                 codec,
                 payload_len,
                 checksum,
                 moved,
+                external,
             } => {
                 let kind = if moved { KIND_MOVED_PUT } else { KIND_PUT };
-                (kind, codec.tag(), payload_len, checksum.0)
+                let flags = if external { FLAG_EXTERNAL } else { 0 };
+                (kind, codec.tag(), flags, payload_len, checksum.0)
             }
             FrameKind::Delete { carried } => {
                 let kind = if carried {
@@ -116,9 +146,9 @@ impl FrameHeader {
                 } else {
                     KIND_DELETE
                 };
-                (kind, 0, 0, 0)
+                (kind, 0, 0, 0, 0)
             }
-            FrameKind::Commit { first_seq, changes } => (KIND_COMMIT, 0, first_seq, changes),
+            FrameKind::Commit { first_seq, changes } => (KIND_COMMIT, 0, 0, first_seq, changes),
         }
     }
 
@@ -143,11 +173,12 @@ impl FrameHeader {
     /// The frame's first 64 bytes: the fixed fields and their crc32 (which
     /// covers `key` and `described` too), then zeros.
     pub(crate) fn head(&self, key: &[u8], described: &[u8]) -> [u8; FRAME_HEADER_LEN as usize] {
-        let (kind, codec, word, small) = self.words();
+        let (kind, codec, flags, word, small) = self.words();
         let mut head = [0u8; FRAME_HEADER_LEN as usize];
         head[..4].copy_from_slice(&FRAME_MAGIC);
         head[4] = kind;
         head[5] = codec;
+        head[6] = flags;
         head[8..16].copy_from_slice(&self.seq.to_le_bytes());
         head[16..24].copy_from_slice(&word.to_le_bytes());
         head[24..28].copy_from_slice(&small.to_le_bytes());
@@ -164,12 +195,18 @@ impl FrameHeader {
     fn decode_kind(head: &[u8; 40]) -> Result<FrameKind, &'static str> {
         let word = u64::from_le_bytes(field(head, 16));
         let small = u32::from_le_bytes(field(head, 24));
+        let flags = head[6];
+        let is_put = matches!(head[4], KIND_PUT | KIND_MOVED_PUT);
+        if flags & !FLAG_EXTERNAL != 0 || (flags != 0 && !is_put) {
+            return Err("frame has unknown flags");
+        }
         match head[4] {
             kind @ (KIND_PUT | KIND_MOVED_PUT) => Ok(FrameKind::Put {
                 codec: Codec::from_tag(head[5]).ok_or("frame has an unknown codec tag")?,
                 payload_len: word,
                 checksum: Checksum(small),
                 moved: kind == KIND_MOVED_PUT,
+                external: flags & FLAG_EXTERNAL != 0,
             }),
             KIND_DELETE => Ok(FrameKind::Delete { carried: false }),
             KIND_CARRIED_DELETE => Ok(FrameKind::Delete { carried: true }),
@@ -198,11 +235,28 @@ pub(crate) fn split_version(described: &[u8]) -> Result<(u64, &[u8]), &'static s
 }
 
 impl FrameView<'_> {
-    /// The version a put frame holds and its described fields' bytes.
+    /// The version a put frame holds and its described fields' bytes (after
+    /// the data object id of an external put).
     pub(crate) fn put_version(&self) -> Result<(u64, &[u8]), &'static str> {
+        let (_, described) = self.data_object()?;
         match self.header.kind {
-            FrameKind::Put { moved: true, .. } => split_version(self.described),
-            _ => Ok((self.header.seq, self.described)),
+            FrameKind::Put { moved: true, .. } => split_version(described),
+            _ => Ok((self.header.seq, described)),
+        }
+    }
+
+    /// The id of the data object an external put's payload lives in
+    /// (`None` for every other frame), and the described bytes after it.
+    pub(crate) fn data_object(&self) -> Result<(Option<u64>, &[u8]), &'static str> {
+        match self.header.kind {
+            FrameKind::Put { external: true, .. } => {
+                let (id, rest) = self
+                    .described
+                    .split_first_chunk::<8>()
+                    .ok_or("external put lacks its data object")?;
+                Ok((Some(u64::from_le_bytes(*id)), rest))
+            }
+            _ => Ok((None, self.described)),
         }
     }
 
@@ -283,16 +337,22 @@ mod tests {
 
     fn kind_strategy() -> impl Strategy<Value = FrameKind> {
         prop_oneof![
-            (0u8..3, any::<u64>(), any::<u32>(), any::<bool>()).prop_map(
-                |(tag, payload_len, crc, moved)| {
+            (
+                0u8..3,
+                any::<u64>(),
+                any::<u32>(),
+                any::<bool>(),
+                any::<bool>()
+            )
+                .prop_map(|(tag, payload_len, crc, moved, external)| {
                     FrameKind::Put {
                         codec: Codec::from_tag(tag).expect("known tag"),
                         payload_len,
                         checksum: Checksum(crc),
                         moved,
+                        external,
                     }
-                }
-            ),
+                }),
             any::<bool>().prop_map(|carried| FrameKind::Delete { carried }),
             (any::<u64>(), any::<u32>())
                 .prop_map(|(first_seq, changes)| FrameKind::Commit { first_seq, changes }),

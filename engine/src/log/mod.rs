@@ -9,8 +9,11 @@ mod frame;
 mod replay;
 mod tail;
 
+#[cfg(feature = "object-store")]
+pub(crate) use frame::{DATA_OBJECT_BIT, split_version};
 pub(crate) use frame::{
-    FRAME_HEADER_LEN, FrameHeader, FrameKind, FrameView, align64, decode_frame, parse_frame,
+    FRAME_HEADER_LEN, FrameHeader, FrameKind, FrameView, align64, decode_frame, is_data_object,
+    parse_frame,
 };
 pub(crate) use replay::{Change, LogScan, replay};
 pub(crate) use tail::scan_tail;

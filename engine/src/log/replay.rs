@@ -237,8 +237,9 @@ impl<'a, F: FnMut(Vec<Change<'a>>)> Replayer<'a, F> {
                 payload_len,
                 checksum,
                 moved,
+                external,
             } => {
-                if self.verify_payloads {
+                if self.verify_payloads && !external {
                     let payload = segment
                         .bytes(offset + header.payload_offset(), payload_len)
                         .ok_or("payload runs past the end of the segment")?;
@@ -246,6 +247,15 @@ impl<'a, F: FnMut(Vec<Change<'a>>)> Replayer<'a, F> {
                         return Err("payload fails its crc32 (torn write)");
                     }
                 }
+                // A data object is a segment holding the one put frame,
+                // right after its header.
+                let location = match frame.data_object()? {
+                    (Some(data), _) => Location {
+                        segment: data,
+                        frame_offset: SEGMENT_HEADER_LEN,
+                    },
+                    (None, _) => location,
+                };
                 let (version, described) = frame.put_version()?;
                 let described =
                     Described::decode(described).map_err(|_| "frame metadata does not decode")?;
@@ -375,6 +385,7 @@ mod tests {
             payload_len: len,
             checksum: Checksum::of(&vec![0u8; len as usize]),
             moved: false,
+            external: false,
         }
     }
 

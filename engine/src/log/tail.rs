@@ -137,6 +137,7 @@ impl TailReader<'_> {
         if let FrameKind::Put {
             payload_len,
             checksum,
+            external: false,
             ..
         } = header.kind
         {
@@ -232,6 +233,7 @@ mod tests {
             payload_len: len,
             checksum: Checksum::of(&vec![7u8; len as usize]),
             moved: false,
+            external: false,
         }
     }
 

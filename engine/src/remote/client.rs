@@ -15,7 +15,9 @@ use std::time::Duration;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use object_store::path::Path as ObjectPath;
-use object_store::{GetOptions, ObjectStore, PutMode, PutOptions, PutPayload};
+use object_store::{
+    GetOptions, ObjectStore, PutMode, PutMultipartOptions, PutOptions, PutPayload, WriteMultipart,
+};
 
 use crate::error::{Error, Result};
 
@@ -50,6 +52,13 @@ impl RetryPolicy {
             .min(self.max_backoff)
     }
 }
+
+/// The size of one part of a multipart upload (S3's smallest but for the
+/// last part is 5 MiB).
+pub(crate) const PART_SIZE: usize = 5 << 20;
+
+/// How many parts of one upload are in flight at once.
+const PARTS_IN_FLIGHT: usize = 2;
 
 /// What a conditional create found.
 #[derive(Debug, PartialEq, Eq)]
@@ -218,6 +227,64 @@ impl Client {
                 }
             }
         }
+    }
+
+    /// Uploads object `name` as `head`, `payload`, `tail` through a multipart
+    /// upload in parts of [`PART_SIZE`] bytes, at most [`PARTS_IN_FLIGHT`]
+    /// at a time (each part copied once into its own buffer, never the whole
+    /// object). An upload that fails is aborted (its parts discarded) and,
+    /// if the failure was transient, sent again whole under the same name:
+    /// the name is new and nothing refers to it before the upload returns,
+    /// so a second upload can only replace identical bytes.
+    ///
+    /// # Errors
+    /// [`Error::ObjectStore`] (operation `"upload"`) once the retries are
+    /// spent, or at once for a failure retrying cannot cure.
+    pub(crate) fn upload(
+        &self,
+        name: &str,
+        head: &[u8],
+        payload: &[u8],
+        tail: &[u8],
+    ) -> Result<()> {
+        let path = self.path(name);
+        let mut failures = 0;
+        loop {
+            let uploaded = self
+                .runtime
+                .block_on(self.upload_once(&path, [head, payload, tail]));
+            match uploaded {
+                Ok(()) => return Ok(()),
+                Err(error) => {
+                    failures += 1;
+                    if !is_transient(&error) || failures >= self.retry.attempts {
+                        return Err(self.error("upload", name, &error));
+                    }
+                    log::debug!("upload of {path} failed, sending it again: {error}");
+                    std::thread::sleep(self.retry.backoff(failures));
+                }
+            }
+        }
+    }
+
+    /// One multipart upload of `pieces`, one after the other, aborted if it
+    /// fails (by `WriteMultipart::finish`, or here if a part fails before).
+    async fn upload_once(&self, path: &ObjectPath, pieces: [&[u8]; 3]) -> object_store::Result<()> {
+        let options = PutMultipartOptions::default();
+        let upload = self.store.put_multipart_opts(path, options).await?;
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
+        for piece in pieces {
+            for chunk in piece.chunks(PART_SIZE) {
+                if let Err(error) = writer.wait_for_capacity(PARTS_IN_FLIGHT).await {
+                    if let Err(abort) = writer.abort().await {
+                        log::warn!("aborting the upload of {path} failed: {abort}");
+                    }
+                    return Err(error);
+                }
+                writer.write(chunk);
+            }
+        }
+        writer.finish().await.map(drop)
     }
 
     /// Creates object `name` with `bytes` unless it exists (one conditional

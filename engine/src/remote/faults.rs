@@ -1,6 +1,7 @@
 //! A test double around any object store that injects the failures object
 //! stores have: failed PUTs, PUTs that land but whose reply is lost, 503s
-//! on GETs and DELETEs, slow GETs, and stores without conditional creates. It lies about
+//! on GETs and DELETEs, slow GETs, stores without conditional creates, and
+//! (in [`super::faults_multipart`]) failed part uploads and completes. It lies about
 //! nothing else: every call it lets through goes to the wrapped store.
 
 use std::fmt;
@@ -14,6 +15,8 @@ use object_store::{
     CopyOptions, GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta, ObjectStore,
     PutMode, PutMultipartOptions, PutOptions, PutPayload, PutResult,
 };
+
+use super::faults_multipart::{FaultyUpload, MultipartFaults};
 
 /// The failures to inject, counted down as they happen.
 #[derive(Debug, Default, Clone)]
@@ -40,9 +43,11 @@ pub(crate) struct FaultyStore {
     faults: Mutex<Faults>,
     puts: AtomicU64,
     gets: AtomicU64,
+    /// Faults and counts of multipart uploads (see [`super::faults_multipart`]).
+    multipart: Arc<MultipartFaults>,
 }
 
-fn unavailable(what: &str) -> object_store::Error {
+pub(super) fn unavailable(what: &str) -> object_store::Error {
     object_store::Error::Generic {
         store: "faulty",
         source: format!("503 Slow Down (injected, {what})").into(),
@@ -56,6 +61,7 @@ impl FaultyStore {
             faults: Mutex::new(Faults::default()),
             puts: AtomicU64::new(0),
             gets: AtomicU64::new(0),
+            multipart: Arc::default(),
         }
     }
 
@@ -72,6 +78,11 @@ impl FaultyStore {
     /// GET requests received (failed ones included).
     pub(crate) fn gets(&self) -> u64 {
         self.gets.load(Ordering::SeqCst)
+    }
+
+    /// The multipart faults to inject and the multipart counts.
+    pub(crate) fn multipart(&self) -> &MultipartFaults {
+        &self.multipart
     }
 
     /// Takes one fault of the kind `pick` chooses, if one is left.
@@ -133,7 +144,11 @@ impl ObjectStore for FaultyStore {
         location: &Path,
         opts: PutMultipartOptions,
     ) -> object_store::Result<Box<dyn MultipartUpload>> {
-        self.inner.put_multipart_opts(location, opts).await
+        let inner = self.inner.put_multipart_opts(location, opts).await?;
+        Ok(Box::new(FaultyUpload {
+            inner,
+            faults: Arc::clone(&self.multipart),
+        }))
     }
 
     async fn get_opts(

@@ -1,12 +1,22 @@
 //! The objects of a store on object storage: names and encodings.
 
-use crate::format::FORMAT_VERSION;
-use crate::log::{FRAME_HEADER_LEN, FrameHeader, FrameKind, align64};
-use crate::segment::{ChangeFrame, SEGMENT_HEADER_LEN, encode_header};
+use crate::format::{EXTERNAL_PAYLOAD_FORMAT, FORMAT_VERSION};
+use crate::log::{FRAME_HEADER_LEN, FrameHeader, FrameKind, align64, is_data_object};
+use crate::segment::{ChangeFrame, SEGMENT_HEADER_LEN, encode_header_version};
 
 /// The name (under the store's prefix) of log object `id`.
 pub(crate) fn log_object_name(id: u64) -> String {
     format!("log/{id:020}")
+}
+
+/// The name of the object holding segment `id`: a data object or a log
+/// object.
+pub(crate) fn object_name(id: u64) -> String {
+    if is_data_object(id) {
+        super::data::data_object_name(id)
+    } else {
+        log_object_name(id)
+    }
 }
 
 /// The number of the log object a listed name (prefix included) gives, if
@@ -49,7 +59,8 @@ pub(crate) fn parse_format(bytes: &[u8]) -> Result<(u32, String), String> {
 }
 
 /// Encodes batches as log object `id` from writer handle `writer`: a segment
-/// header, then each batch's change frames and commit frame, numbered on from
+/// header (format version 4 if the object holds an external put, see
+/// [`crate::remote`]), then each batch's change frames and commit frame, numbered on from
 /// `first_seq`, each payload 64-byte aligned.
 ///
 /// The writer's id goes in bytes 32..40 of the header (zeros in a local
@@ -70,7 +81,16 @@ pub(crate) fn encode_log_object(
         .sum();
     let total = SEGMENT_HEADER_LEN + frames + FRAME_HEADER_LEN * batches.len() as u64;
     let mut out = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
-    out.extend_from_slice(&encode_header(id));
+    let external = batches
+        .iter()
+        .flat_map(|batch| batch.iter())
+        .any(|change| matches!(change.kind, FrameKind::Put { external: true, .. }));
+    let version = if external {
+        EXTERNAL_PAYLOAD_FORMAT
+    } else {
+        FORMAT_VERSION
+    };
+    out.extend_from_slice(&encode_header_version(id, version));
     out[32..40].copy_from_slice(&writer.to_le_bytes());
     let mut seq = first_seq;
     for changes in batches {

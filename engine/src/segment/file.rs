@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use memmap2::{Mmap, MmapOptions};
 
 use crate::error::{Error, Result};
-use crate::format::{FORMAT_VERSION, OLDEST_READABLE_FORMAT};
+use crate::format::{EXTERNAL_PAYLOAD_FORMAT, FORMAT_VERSION, OLDEST_READABLE_FORMAT};
 use crate::io::FileIo;
 
 const SEGMENT_MAGIC: [u8; 16] = *b"TESSERA SEGMENT\0";
@@ -78,9 +78,14 @@ pub(crate) fn segment_file_name(id: u64) -> String {
 }
 
 pub(crate) fn encode_header(id: u64) -> [u8; SEGMENT_HEADER_LEN as usize] {
+    encode_header_version(id, FORMAT_VERSION)
+}
+
+/// The header of segment `id` in format `version`.
+pub(crate) fn encode_header_version(id: u64, version: u32) -> [u8; SEGMENT_HEADER_LEN as usize] {
     let mut header = [0u8; SEGMENT_HEADER_LEN as usize];
     header[..16].copy_from_slice(&SEGMENT_MAGIC);
-    header[16..20].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
+    header[16..20].copy_from_slice(&version.to_le_bytes());
     header[20..28].copy_from_slice(&id.to_le_bytes());
     let crc = crc32fast::hash(&header[..28]);
     header[28..32].copy_from_slice(&crc.to_le_bytes());
@@ -100,10 +105,10 @@ fn check_header(id: u64, bytes: &[u8]) -> std::result::Result<(), String> {
         return Err("segment header fails its checksum".into());
     }
     let version = u32::from_le_bytes(word(16));
-    if !(OLDEST_READABLE_FORMAT..=FORMAT_VERSION).contains(&version) {
+    if !(OLDEST_READABLE_FORMAT..=EXTERNAL_PAYLOAD_FORMAT).contains(&version) {
         return Err(format!(
             "segment has format version {version}; this build reads \
-             {OLDEST_READABLE_FORMAT} to {FORMAT_VERSION}"
+             {OLDEST_READABLE_FORMAT} to {EXTERNAL_PAYLOAD_FORMAT}"
         ));
     }
     let mut id_bytes = [0u8; 8];

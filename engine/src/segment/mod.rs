@@ -12,7 +12,7 @@ mod stream;
 
 pub(crate) use file::{OpenFailure, SEGMENT_HEADER_LEN, Segment};
 #[cfg(feature = "object-store")]
-pub(crate) use file::{encode_header, segment_file_name};
+pub(crate) use file::{encode_header_version, segment_file_name};
 pub use set::QuarantinedSegment;
 pub(crate) use set::{AppendedBatch, ChangeFrame, SegmentSet, segment_files};
 pub(crate) use stream::StreamedPayload;

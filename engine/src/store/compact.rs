@@ -469,6 +469,7 @@ pub(super) fn moved_put<'a>(
             payload_len: meta.len,
             checksum: meta.checksum,
             moved: true,
+            external: false,
         },
         key: &version.key,
         described,

@@ -23,7 +23,11 @@ mod remote_fresh;
 #[cfg(feature = "object-store")]
 mod remote_gc;
 #[cfg(feature = "object-store")]
+mod remote_gc_data;
+#[cfg(feature = "object-store")]
 mod remote_inspect;
+#[cfg(feature = "object-store")]
+mod remote_large;
 #[cfg(feature = "object-store")]
 mod remote_live;
 mod space;
@@ -52,6 +56,8 @@ pub use remote::{
     DEFAULT_CACHE_LIMIT, DEFAULT_CHECKPOINT_GRACE, DEFAULT_GC_GRACE,
     DEFAULT_REMOTE_CHECKPOINT_EVERY,
 };
+#[cfg(feature = "object-store")]
+pub use remote_large::DEFAULT_LARGE_VALUE_THRESHOLD;
 pub use stats::StoreStats;
 pub use verify::{DamagedPartition, IndexMismatch, VerifyReport};
 pub use versions::VersionInfo;

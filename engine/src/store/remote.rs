@@ -7,6 +7,7 @@
 //! creates the next log object, and replays it like any other, so every
 //! handle's view is a prefix of the one log.
 
+use std::collections::HashMap;
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::path::{Path, PathBuf};
@@ -27,17 +28,18 @@ use super::recovery::RecoveryReport;
 use super::refresh::Refresh;
 use super::remote_address::object_store_at;
 use super::remote_checkpoint::{ViewCheckpoint, checkpoint_id, checkpoint_name};
+use super::remote_large::DEFAULT_LARGE_VALUE_THRESHOLD;
 use super::{Inner, Store};
 use crate::durability::GroupCommit;
 use crate::error::{Error, Result};
 use crate::format::FORMAT_VERSION;
 use crate::index::EmptyIndex;
 use crate::index::checkpoint::Checkpoint;
-use crate::log::{FrameRef, replay};
+use crate::log::{FrameRef, is_data_object, replay};
 use crate::poison::Poison;
 use crate::remote::{
     Cache, Client, Created, RetryPolicy, Waiting, encode_log_object, format_bytes, log_object_name,
-    parse_format,
+    object_name, parse_format,
 };
 use crate::segment::{ChangeFrame, Segment, SegmentSet};
 
@@ -68,6 +70,8 @@ pub(super) struct RemoteOptions {
     checkpoint_every: u64,
     checkpoint_grace: Duration,
     gc_grace: Duration,
+    /// See [`StoreBuilder::remote_large_value_threshold`].
+    pub(super) large_value_threshold: u64,
     retry: RetryPolicy,
 }
 
@@ -80,6 +84,7 @@ impl Default for RemoteOptions {
             checkpoint_every: DEFAULT_REMOTE_CHECKPOINT_EVERY,
             checkpoint_grace: DEFAULT_CHECKPOINT_GRACE,
             gc_grace: DEFAULT_GC_GRACE,
+            large_value_threshold: DEFAULT_LARGE_VALUE_THRESHOLD,
             retry: RetryPolicy::default(),
         }
     }
@@ -174,8 +179,12 @@ pub(super) struct RemoteBackend {
     /// See [`StoreBuilder::remote_gc_grace`].
     pub(super) gc_grace: Duration,
     log: Mutex<LogState>,
-    /// This handle's id, in the header of the log objects it creates.
-    writer_id: u64,
+    /// This handle's id, in the header of the log and data objects it creates.
+    pub(super) writer_id: u64,
+    /// See [`StoreBuilder::remote_large_value_threshold`].
+    pub(super) large_value_threshold: u64,
+    /// When the uploads of the data objects not yet committed began.
+    pub(super) uploads: Mutex<HashMap<u64, Instant>>,
     /// Batches waiting for the commit in flight to finish (group commit).
     waiting: Mutex<Vec<Arc<Waiting>>>,
     /// Every log object below this number has been read.
@@ -246,6 +255,8 @@ pub(super) fn open(builder: StoreBuilder) -> Result<Store> {
         log: Mutex::new(state),
         waiting: Mutex::default(),
         writer_id: random_u64(),
+        large_value_threshold: builder.remote.large_value_threshold,
+        uploads: Mutex::default(),
     };
     let mut inner = Inner {
         dir: backend.cache.dir().to_path_buf(),
@@ -373,7 +384,7 @@ fn new_store_id() -> String {
 
 /// A random number from a fresh set of the process's random hash keys, the
 /// time and the process id (ids, not secrets).
-fn random_u64() -> u64 {
+pub(super) fn random_u64() -> u64 {
     let mut hasher = RandomState::new().build_hasher();
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -420,8 +431,8 @@ impl RemoteBackend {
         Ok(batches)
     }
 
-    /// Log object `id` mapped: from the set, the cache, or the object store
-    /// (then cached); `None` if the log has no object `id`.
+    /// Log object (or data object) `id` mapped: from the set, the cache, or
+    /// the object store (then cached); `None` if the store has no object `id`.
     pub(super) fn fetch(&self, inner: &Inner, id: u64) -> Result<Option<Arc<Segment>>> {
         if let Some(segment) = inner.segments.get(id) {
             self.cache.touch(id);
@@ -429,7 +440,7 @@ impl RemoteBackend {
         }
         let segment = match self.cache.load(id)? {
             Some(segment) => segment,
-            None => match self.client.get(&log_object_name(id))? {
+            None => match self.client.get(&object_name(id))? {
                 Some(bytes) => self.cache.insert(id, &bytes)?,
                 None => return Ok(None),
             },
@@ -480,7 +491,20 @@ impl RemoteBackend {
     /// together in the next log object, each its own atomic batch: the
     /// writer that takes the log next commits them all. A waiting batch whose
     /// group failed gets [`Error::ObjectStore`] with the failure's message.
+    ///
+    /// Payloads of at least the large-value threshold are uploaded first,
+    /// each as its own data object, and committed as external puts.
     pub(super) fn commit(&self, inner: &Inner, changes: &[ChangeFrame<'_>]) -> Result<()> {
+        let uploaded = self.upload_large(changes)?;
+        let frames = uploaded.frames(changes);
+        let committed = self.commit_grouped(inner, &frames);
+        self.forget_uploads(&uploaded);
+        committed
+    }
+
+    /// Commits `changes` alone or with the batches waiting (see
+    /// [`RemoteBackend::commit`]).
+    fn commit_grouped(&self, inner: &Inner, changes: &[ChangeFrame<'_>]) -> Result<()> {
         if let Some(mut state) = self.try_lock() {
             return self.commit_group(inner, &mut state, Some(changes));
         }
@@ -551,6 +575,7 @@ impl RemoteBackend {
         for _ in 0..MAX_CONFLICTS {
             self.ensure_fresh(inner, state)?;
             let id = state.next_id;
+            self.check_uploads_fresh(batches)?;
             let first_seq = state.after.map_or(1, |at| at.seq + 1);
             let ours = Bytes::from(encode_log_object(id, self.writer_id, first_seq, batches));
             let (bytes, committed) = match self.client.create(&log_object_name(id), &ours)? {
@@ -667,7 +692,7 @@ impl RemoteBackend {
             self.cache.touch(id);
             return Ok(Some(segment));
         }
-        if id >= self.read_below.load(Ordering::Acquire) {
+        if !is_data_object(id) && id >= self.read_below.load(Ordering::Acquire) {
             return Ok(None);
         }
         let fetched = self.fetch(inner, id)?;

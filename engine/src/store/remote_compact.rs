@@ -26,7 +26,9 @@
 //!    ordered by the log like any two commits (the loser of a race for a
 //!    number re-reads and renumbers), and whichever comes first, replaying
 //!    both gives the writer's value. A compactor killed halfway leaves
-//!    committed moves (sound, replayed by everyone) and nothing else.
+//!    committed moves (sound, replayed by everyone) and at most one orphan
+//!    data object (a large payload uploaded for a move not yet committed,
+//!    see [`super::remote_large`]), which garbage collection deletes.
 //! 3. Only after its moves are committed does it write a checkpoint (the
 //!    view after its last object, retained versions only), which no longer
 //!    references the rewritten objects.
@@ -80,7 +82,7 @@ impl RemoteBackend {
             self.catch_up(inner, &mut state)?;
             self.write_checkpoint(inner, &state)?;
         }
-        report.segments_reclaimed = self.collect_log()?;
+        report.segments_reclaimed = self.collect_log(inner)?;
         report.bytes_after = self.log_objects()?.values().map(|l| l.size).sum();
         report.duration = started.elapsed();
         Ok(report)
@@ -144,13 +146,18 @@ impl RemoteBackend {
             return Ok(());
         }
         let described: Vec<Vec<u8>> = pending.iter().map(|(v, _)| moved_described(v)).collect();
-        let frames: Vec<ChangeFrame<'_>> = pending
+        let moved: Vec<ChangeFrame<'_>> = pending
             .iter()
             .zip(&described)
             .map(|((version, blob), described)| moved_put(version, blob, described))
             .collect();
+        // A large payload moved out of a log object goes to a data object.
+        let uploaded = self.upload_large(&moved)?;
+        let frames = uploaded.frames(&moved);
         let batches: Vec<&[ChangeFrame<'_>]> = frames.chunks(BATCH_VERSIONS).collect();
-        self.commit_batches(inner, &mut self.lock(), &batches)?;
+        let committed = self.commit_batches(inner, &mut self.lock(), &batches);
+        self.forget_uploads(&uploaded);
+        committed?;
         report.moved_versions += pending.len() as u64;
         report.moved_bytes += pending.iter().map(|(v, _)| v.record.meta.len).sum::<u64>();
         pending.clear();

@@ -45,6 +45,7 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
+use super::Inner;
 use super::remote::{RemoteBackend, decode_checkpoint};
 use super::remote_checkpoint::{checkpoint_id, checkpoint_name};
 use super::remote_live::referenced_objects;
@@ -52,8 +53,9 @@ use crate::error::Result;
 use crate::remote::log_object_name;
 
 impl RemoteBackend {
-    /// Deletes the log objects the rule in the module documentation allows;
-    /// returns how many it deleted.
+    /// Deletes the log objects the rule in the module documentation allows,
+    /// then the data objects [`super::remote_gc_data`]'s rule allows; returns
+    /// how many objects it deleted.
     ///
     /// # Errors
     /// [`Error::ObjectStore`](crate::Error::ObjectStore) if a listing, a read
@@ -61,7 +63,7 @@ impl RemoteBackend {
     /// rest stay for the next collection);
     /// [`Error::CorruptObject`](crate::Error::CorruptObject) for a damaged
     /// checkpoint (nothing is deleted then).
-    pub(super) fn collect_log(&self) -> Result<u64> {
+    pub(super) fn collect_log(&self, inner: &Inner) -> Result<u64> {
         let now = Utc::now();
         let grace = TimeDelta::from_std(self.gc_grace).unwrap_or(TimeDelta::MAX);
         let old_enough = |modified: DateTime<Utc>| {
@@ -100,7 +102,7 @@ impl RemoteBackend {
                 self.client.describe()
             );
         }
-        Ok(deleted)
+        Ok(deleted + self.collect_data(inner, anchor, &referenced, &old_enough)?)
     }
 
     /// The log objects the checkpoints from `anchor` on reference; `None` if

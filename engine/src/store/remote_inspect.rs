@@ -10,7 +10,8 @@ use super::Inner;
 use super::remote::{RemoteBackend, check_whole};
 use super::remote_live::referenced_objects;
 use crate::error::Result;
-use crate::remote::{Listed, log_object_id, log_object_name};
+use crate::log::is_data_object;
+use crate::remote::{Listed, check_data_object, log_object_id, object_name};
 use crate::segment::QuarantinedSegment;
 
 impl RemoteBackend {
@@ -29,7 +30,8 @@ impl RemoteBackend {
 
     /// Fetches (through the cache) every log object a retained version of
     /// the view points into and checks it whole: every frame's header,
-    /// every payload's crc32, whole committed batches. Returns the objects
+    /// every payload's crc32, whole committed batches; and every data object
+    /// one points into: its put frame and payload crc32. Returns the objects
     /// that are missing or fail, with why.
     ///
     /// # Errors
@@ -40,6 +42,7 @@ impl RemoteBackend {
         let mut failed = Vec::new();
         for id in referenced_objects(view.iter().map(|(_, entry)| entry)) {
             let problem = match self.fetch(inner, id) {
+                Ok(Some(segment)) if is_data_object(id) => check_data_object(&segment).err(),
                 Ok(Some(segment)) => check_whole(&segment, None).err(),
                 Ok(None) => Some("the object is missing".to_owned()),
                 Err(crate::Error::CorruptObject { reason, .. }) => Some(reason),
@@ -48,7 +51,7 @@ impl RemoteBackend {
             if let Some(reason) = problem {
                 failed.push(QuarantinedSegment {
                     id,
-                    path: PathBuf::from(self.client.path(&log_object_name(id)).to_string()),
+                    path: PathBuf::from(self.client.path(&object_name(id)).to_string()),
                     reason,
                 });
             }

@@ -273,6 +273,7 @@ fn change_frame<'a>(prepared: &'a Prepared<'_>) -> ChangeFrame<'a> {
                 payload_len: put.len,
                 checksum: put.checksum,
                 moved: false,
+                external: false,
             },
             key: &prepared.key,
             described: &put.encoded,
