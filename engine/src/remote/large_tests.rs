@@ -94,7 +94,7 @@ fn a_large_value_is_uploaded_in_parts_and_read_zero_copy_from_its_data_object() 
         .expect("present");
     assert_eq!(faulty.gets() - opened, 1, "one GET: the data object");
     assert!(opened > gets);
-    assert!(&*blob == &payload[..], "bit-identical");
+    assert!(*blob == payload[..], "bit-identical");
     assert!(blob.checksum_verified());
     assert!(
         blob.is_in_mapping(blob.as_ptr()),
