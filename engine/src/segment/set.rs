@@ -670,6 +670,7 @@ impl Appender<'_, '_> {
             payload_len,
             checksum,
             moved,
+            external: false,
         };
         let head = header.head(change.key, change.described);
         if flushed {
