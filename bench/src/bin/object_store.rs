@@ -10,7 +10,9 @@
 //! Markdown table: 1 MiB and 64 MiB writes and reads (a cold read fetches the
 //! log object into an empty cache; a warm read maps the cached file), commits
 //! per second from 1 and 4 writer processes, and the `PUT`/`GET`/`LIST`
-//! requests each operation made, counted by a wrapper around the S3 client.
+//! requests each operation made (and the multipart uploads and parts of a
+//! value over the large-value threshold), counted by a wrapper around the S3
+//! client.
 #![deny(unsafe_code)]
 
 use std::fmt;
@@ -25,7 +27,7 @@ use tessera_engine::object_store::aws::AmazonS3Builder;
 use tessera_engine::object_store::path::Path as ObjectPath;
 use tessera_engine::object_store::{
     self, CopyOptions, GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta, ObjectStore,
-    PutMultipartOptions, PutOptions, PutPayload, PutResult,
+    PutMultipartOptions, PutOptions, PutPayload, PutResult, UploadPart,
 };
 use tessera_engine::{AssetKey, PartitionKey, Store};
 
@@ -41,6 +43,33 @@ struct Counting {
     puts: AtomicU64,
     gets: AtomicU64,
     lists: AtomicU64,
+    /// Multipart uploads started (large values' data objects).
+    uploads: Arc<AtomicU64>,
+    /// Parts uploaded by them.
+    parts: Arc<AtomicU64>,
+}
+
+/// A multipart upload that counts its parts.
+#[derive(Debug)]
+struct CountingUpload {
+    inner: Box<dyn MultipartUpload>,
+    parts: Arc<AtomicU64>,
+}
+
+#[async_trait::async_trait]
+impl MultipartUpload for CountingUpload {
+    fn put_part(&mut self, data: PutPayload) -> UploadPart {
+        self.parts.fetch_add(1, Ordering::SeqCst);
+        self.inner.put_part(data)
+    }
+
+    async fn complete(&mut self) -> object_store::Result<PutResult> {
+        self.inner.complete().await
+    }
+
+    async fn abort(&mut self) -> object_store::Result<()> {
+        self.inner.abort().await
+    }
 }
 
 impl fmt::Display for Counting {
@@ -50,9 +79,16 @@ impl fmt::Display for Counting {
 }
 
 impl Counting {
-    /// (PUTs, GETs, LISTs) so far.
-    fn counts(&self) -> [u64; 3] {
-        [&self.puts, &self.gets, &self.lists].map(|c| c.load(Ordering::SeqCst))
+    /// (PUTs, GETs, LISTs, multipart uploads, their parts) so far.
+    fn counts(&self) -> [u64; 5] {
+        [
+            &self.puts,
+            &self.gets,
+            &self.lists,
+            &*self.uploads,
+            &*self.parts,
+        ]
+        .map(|c| c.load(Ordering::SeqCst))
     }
 }
 
@@ -73,7 +109,12 @@ impl ObjectStore for Counting {
         location: &ObjectPath,
         opts: PutMultipartOptions,
     ) -> object_store::Result<Box<dyn MultipartUpload>> {
-        self.inner.put_multipart_opts(location, opts).await
+        self.uploads.fetch_add(1, Ordering::SeqCst);
+        let inner = self.inner.put_multipart_opts(location, opts).await?;
+        Ok(Box::new(CountingUpload {
+            inner,
+            parts: Arc::clone(&self.parts),
+        }))
     }
 
     async fn get_opts(
@@ -142,6 +183,8 @@ fn counting_s3() -> Result<Arc<Counting>, Failure> {
         puts: AtomicU64::new(0),
         gets: AtomicU64::new(0),
         lists: AtomicU64::new(0),
+        uploads: Arc::default(),
+        parts: Arc::default(),
     }))
 }
 
@@ -210,7 +253,7 @@ fn sizes(size: usize, runs: u32, rows: &mut Vec<Row>) -> Result<(), Failure> {
     let prefix = unique_prefix(&format!("size{size}"));
     let writer = open_remote(&s3, &prefix, &dir.path().join("writer"))?;
     let mut samples: [Vec<Duration>; 3] = Default::default();
-    let mut requests = [[0u64; 3]; 3];
+    let mut requests = [[0u64; 5]; 3];
     for n in 0..runs {
         let before = s3.counts();
         let started = Instant::now();
@@ -246,12 +289,16 @@ fn sizes(size: usize, runs: u32, rows: &mut Vec<Row>) -> Result<(), Failure> {
     Ok(())
 }
 
-fn shown([puts, gets, lists]: [u64; 3]) -> String {
-    format!("{puts} / {gets} / {lists}")
+fn shown([puts, gets, lists, uploads, parts]: [u64; 5]) -> String {
+    let single = format!("{puts} / {gets} / {lists}");
+    if uploads == 0 {
+        return single;
+    }
+    format!("{single} + {uploads} multipart upload ({parts} parts)")
 }
 
-fn difference(after: [u64; 3], before: [u64; 3]) -> [u64; 3] {
-    [0, 1, 2].map(|i| after[i] - before[i])
+fn difference(after: [u64; 5], before: [u64; 5]) -> [u64; 5] {
+    [0, 1, 2, 3, 4].map(|i| after[i] - before[i])
 }
 
 /// A writer process: `SMALL_COMMITS` puts of 1 KiB to the prefix in `CHILD`;
@@ -264,7 +311,7 @@ fn child_writer(prefix: &str, writer: u32) -> Result<(), Failure> {
     for n in 0..SMALL_COMMITS {
         store.put(&asset(), &partition(writer * 10_000 + n), vec![1u8; 1024])?;
     }
-    let [puts, gets, lists] = difference(s3.counts(), before);
+    let [puts, gets, lists, ..] = difference(s3.counts(), before);
     println!("requests {puts} {gets} {lists}");
     Ok(())
 }
@@ -353,7 +400,7 @@ fn commits_from_threads(threads: u32, rows: &mut Vec<Row>) -> Result<(), Failure
         })
     })?;
     let elapsed = started.elapsed();
-    let [puts, gets, _] = difference(s3.counts(), before);
+    let [puts, gets, ..] = difference(s3.counts(), before);
     let commits = threads * SMALL_COMMITS;
     if store.list_partitions(&asset())?.len() != commits as usize {
         return Err("commits were lost".into());

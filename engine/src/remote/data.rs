@@ -42,9 +42,10 @@ pub(crate) fn data_object_id(name: &str) -> Option<u64> {
     is_data_object(id).then_some(id)
 }
 
-/// A fresh data object id from 64 random bits.
+/// A fresh data object id from 64 random bits (never `u64::MAX`, so that
+/// one more than any segment id a cache directory holds is still a number).
 pub(crate) fn new_data_object_id(random: u64) -> u64 {
-    random | DATA_OBJECT_BIT
+    (random | DATA_OBJECT_BIT).min(u64::MAX - 1)
 }
 
 /// Whether `change` is a put whose payload is at least `threshold` bytes

@@ -119,6 +119,24 @@ fn a_large_value_is_uploaded_in_parts_and_read_zero_copy_from_its_data_object() 
     );
     assert!(reader.verify().expect("verify").is_ok());
     assert!(writer.verify().expect("verify").is_ok());
+    let stats = reader.stats().expect("stats");
+    assert_eq!(stats.segments, 2, "the log object and the data object");
+    assert_eq!(stats.segment_bytes, log.size + data[0].1);
+    assert!(stats.garbage_bytes < 4096, "{stats:?}");
+    drop((blob, again, reader));
+
+    let reopened = handle(&store, &caches.path().join("r"), Duration::from_secs(600));
+    let gets = faulty.gets();
+    assert_eq!(
+        value(&reopened, 1),
+        Some(payload),
+        "from the cache directory"
+    );
+    assert_eq!(
+        faulty.gets(),
+        gets,
+        "no GET: the cached data object is reused"
+    );
 }
 
 #[test]
@@ -331,6 +349,26 @@ fn an_orphan_data_object_is_collected_and_a_committed_one_kept_while_needed() {
     );
     let fresh = handle(&store, &caches.path().join("fresh2"), grace);
     assert_eq!(value(&fresh, 1), Some(b"small now".to_vec()));
+}
+
+#[test]
+fn a_data_object_committed_after_the_newest_checkpoint_is_kept() {
+    let store = in_memory();
+    let caches = tempfile::tempdir().expect("tempdir");
+    let grace = Duration::from_secs(1);
+    let writer = handle(&store, &caches.path().join("w"), grace);
+    writer.put(&asset(), &day(1), &b"small"[..]).expect("put");
+    writer.checkpoint().expect("checkpoint");
+    let payload = large(11);
+    writer.put(&asset(), &day(2), &payload[..]).expect("put");
+    std::thread::sleep(grace + Duration::from_millis(50));
+    // The checkpoint is now old enough to anchor a collection, and the data
+    // object old enough to go: only its log object, after the checkpoint,
+    // names it.
+    writer.compact().expect("collect");
+    assert_eq!(data_objects(&store).len(), 1, "kept");
+    let fresh = handle(&store, &caches.path().join("fresh"), grace);
+    assert_eq!(value(&fresh, 2), Some(payload));
 }
 
 #[test]

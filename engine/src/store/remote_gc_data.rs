@@ -67,6 +67,20 @@ impl RemoteBackend {
         Ok(deleted)
     }
 
+    /// The sizes of the data objects in the store (one `LIST`).
+    ///
+    /// # Errors
+    /// [`Error::ObjectStore`](crate::Error::ObjectStore) if the listing fails.
+    pub(super) fn data_object_sizes(&self) -> Result<Vec<u64>> {
+        Ok(self
+            .client
+            .list("data")?
+            .into_iter()
+            .filter(|listed| data_object_id(&listed.name).is_some())
+            .map(|listed| listed.size)
+            .collect())
+    }
+
     /// The data objects old enough that no checkpoint from the anchor on
     /// references (one `LIST`).
     pub(super) fn unreferenced_data(

@@ -58,8 +58,10 @@ impl Store {
         #[cfg(feature = "object-store")]
         if let Some(remote) = &inner.remote {
             let objects = remote.log_objects()?;
-            let mut stats = stats_of(&map, objects.len() as u64);
-            stats.segment_bytes = objects.values().map(|listed| listed.size).sum();
+            let data = remote.data_object_sizes()?;
+            let mut stats = stats_of(&map, (objects.len() + data.len()) as u64);
+            stats.segment_bytes =
+                objects.values().map(|listed| listed.size).sum::<u64>() + data.iter().sum::<u64>();
             stats.garbage_bytes = garbage(&stats);
             stats.reclaimable_bytes = stats.garbage_bytes;
             return Ok(stats);
