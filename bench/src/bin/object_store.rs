@@ -12,7 +12,9 @@
 //! per second from 1 and 4 writer processes, and the `PUT`/`GET`/`LIST`
 //! requests each operation made (and the multipart uploads and parts of a
 //! value over the large-value threshold), counted by a wrapper around the S3
-//! client.
+//! client. `TESSERA_BENCH_LARGE_VALUE_THRESHOLD=<bytes>` overrides the
+//! large-value threshold (a 64 MiB value in one `PUT` with
+//! `18446744073709551615`).
 #![deny(unsafe_code)]
 
 use std::fmt;
@@ -188,9 +190,17 @@ fn counting_s3() -> Result<Arc<Counting>, Failure> {
     }))
 }
 
+/// Overrides the large-value threshold (bytes) of every store the bench
+/// opens, to compare a single `PUT` with a multipart upload in one setting.
+const THRESHOLD: &str = "TESSERA_BENCH_LARGE_VALUE_THRESHOLD";
+
 fn open_remote(s3: &Arc<Counting>, prefix: &str, cache: &Path) -> Result<Store, Failure> {
     let store: Arc<dyn ObjectStore> = s3.clone();
-    Ok(Store::builder(cache).object_store(store, prefix).open()?)
+    let mut builder = Store::builder(cache).object_store(store, prefix);
+    if let Ok(threshold) = std::env::var(THRESHOLD) {
+        builder = builder.remote_large_value_threshold(threshold.parse()?);
+    }
+    Ok(builder.open()?)
 }
 
 fn asset() -> AssetKey {
