@@ -461,6 +461,52 @@ fn compaction_moves_a_large_value_out_of_a_log_object_into_a_data_object() {
     );
 }
 
+#[test]
+fn threads_committing_large_values_together_lose_none() {
+    let store = in_memory();
+    let caches = tempfile::tempdir().expect("tempdir");
+    let writer = Store::builder(caches.path().join("w"))
+        .object_store(Arc::clone(&store), PREFIX)
+        .object_store_retry(quick_retry())
+        .remote_large_value_threshold(1000)
+        .open()
+        .expect("open");
+    let payload = |thread: u32, n: u32| vec![u8::try_from(thread * 10 + n).expect("small"); 3000];
+    std::thread::scope(|scope| {
+        for thread in 0..6u32 {
+            let writer = &writer;
+            scope.spawn(move || {
+                for n in 0..8u32 {
+                    let mut batch = WriteBatch::new();
+                    batch.put(&asset(), &day(thread * 100 + n), payload(thread, n));
+                    batch.put(&asset(), &day(thread * 100 + n + 50), &b"small"[..]);
+                    writer.write(batch).expect("write");
+                }
+            });
+        }
+    });
+    assert_eq!(
+        data_objects(&store).len(),
+        48,
+        "one data object per large put"
+    );
+    assert!(
+        log_objects(&store).len() <= 48,
+        "grouped commits at most one each"
+    );
+    let reader = handle(&store, &caches.path().join("r"), Duration::from_secs(600));
+    for thread in 0..6u32 {
+        for n in 0..8u32 {
+            assert_eq!(value(&reader, thread * 100 + n), Some(payload(thread, n)));
+            assert_eq!(
+                value(&reader, thread * 100 + n + 50),
+                Some(b"small".to_vec())
+            );
+        }
+    }
+    assert!(reader.verify().expect("verify").is_ok());
+}
+
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .build()
