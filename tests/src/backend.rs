@@ -23,7 +23,11 @@ pub enum Backend {
     /// `object_store`'s in-memory store, shared by every handle a test
     /// opens through this value (each with its directory as its cache),
     /// which collects unreferenced log objects at once (no grace period),
-    /// so every compaction deletes what it can.
+    /// so every compaction deletes what it can. Its payloads all stay in
+    /// the log objects: a writer refuses to commit a separately uploaded
+    /// large value once half the grace period has passed since its upload
+    /// began, which a zero grace makes always (large values have their own
+    /// tests, with a grace).
     #[cfg(feature = "object-store")]
     Memory(Arc<InMemory>),
 }
@@ -41,7 +45,8 @@ impl Backend {
             Self::Memory(memory) => Store::builder(dir)
                 .object_store(Arc::clone(memory) as _, PREFIX)
                 .remote_checkpoint_every(checkpoint_every as u64)
-                .remote_gc_grace(std::time::Duration::ZERO),
+                .remote_gc_grace(std::time::Duration::ZERO)
+                .remote_large_value_threshold(u64::MAX),
         }
     }
 
