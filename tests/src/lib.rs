@@ -8,8 +8,12 @@
 
 mod backend;
 pub mod power_loss;
+#[cfg(feature = "object-store")]
+mod shared_bucket;
 
 pub use backend::{Backend, store_backends};
+#[cfg(feature = "object-store")]
+pub use shared_bucket::{shared_backend, shared_store_url, unique_prefix};
 
 use std::process::{Command, Stdio};
 

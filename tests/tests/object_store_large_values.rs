@@ -8,48 +8,15 @@
 //! over the S3 wire protocol (S3's own multipart API: create, parts,
 //! complete); otherwise against a `file://` directory.
 
-use std::path::Path;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use tessera_engine::object_store::aws::AmazonS3Builder;
-use tessera_engine::object_store::local::LocalFileSystem;
 use tessera_engine::object_store::path::Path as ObjectPath;
 use tessera_engine::object_store::{ObjectMeta, ObjectStore};
 use tessera_engine::{AssetKey, PartitionKey, Store};
+use tessera_tests::{shared_backend, shared_store_url, unique_prefix};
 
 /// 20 MiB: four parts of 5 MiB.
 const LEN: usize = 20 << 20;
-
-fn bucket() -> Option<String> {
-    std::env::var("TESSERA_S3_BUCKET").ok()
-}
-
-fn prefix() -> String {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    format!("large-{}-{nanos}", std::process::id())
-}
-
-fn url(prefix: &str, root: &Path) -> String {
-    match bucket() {
-        Some(bucket) => format!("s3://{bucket}/{prefix}"),
-        None => format!("file://{}/{prefix}", root.display()),
-    }
-}
-
-fn raw_backend(root: &Path) -> Arc<dyn ObjectStore> {
-    match bucket() {
-        Some(bucket) => Arc::new(
-            AmazonS3Builder::from_env()
-                .with_bucket_name(bucket)
-                .build()
-                .expect("S3 client"),
-        ),
-        None => Arc::new(LocalFileSystem::new_with_prefix(root).expect("file system store")),
-    }
-}
 
 fn listed(backend: &Arc<dyn ObjectStore>, prefix: &str) -> Vec<ObjectMeta> {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -66,8 +33,8 @@ fn listed(backend: &Arc<dyn ObjectStore>, prefix: &str) -> Vec<ObjectMeta> {
 #[test]
 fn a_20_mib_value_goes_up_in_parts_and_reads_back_zero_copy() {
     let root = tempfile::tempdir().expect("tempdir");
-    let prefix = prefix();
-    let url = url(&prefix, root.path());
+    let prefix = unique_prefix("large");
+    let url = shared_store_url(&prefix, root.path());
     let payload: Vec<u8> = (0..LEN).map(|i| (i % 251) as u8).collect();
     let asset = AssetKey::new(["large"]).expect("asset");
     let partition = PartitionKey::new("2026-12-01").expect("partition");
@@ -77,7 +44,7 @@ fn a_20_mib_value_goes_up_in_parts_and_reads_back_zero_copy() {
         .expect("open");
     writer.put(&asset, &partition, &payload[..]).expect("put");
 
-    let backend = raw_backend(root.path());
+    let backend = shared_backend(root.path());
     let data = listed(&backend, &format!("{prefix}/data"));
     assert_eq!(data.len(), 1, "one data object");
     assert!(data[0].size > LEN as u64 && data[0].size < LEN as u64 + 512);

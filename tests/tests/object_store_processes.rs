@@ -11,15 +11,12 @@
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::Arc;
 use std::time::Duration;
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use tessera_engine::object_store::aws::AmazonS3Builder;
-use tessera_engine::object_store::local::LocalFileSystem;
 use tessera_engine::object_store::path::Path as ObjectPath;
-use tessera_engine::object_store::{ObjectStore, PutMode, PutOptions, PutPayload};
+use tessera_engine::object_store::{PutMode, PutOptions, PutPayload};
 use tessera_engine::{AssetKey, DEFAULT_GC_GRACE, Error, PartitionKey, Refresh, Store, WriteBatch};
+use tessera_tests::{shared_backend, shared_store_url, unique_prefix};
 
 const CHILD_URL: &str = "TESSERA_REMOTE_CHILD_URL";
 const CHILD_CACHE: &str = "TESSERA_REMOTE_CHILD_CACHE";
@@ -33,42 +30,6 @@ const WRITERS: u32 = 4;
 const COMMITS: u32 = 25;
 /// The writers write a checkpoint object every this many commits.
 const CHECKPOINT_EVERY: u64 = 10;
-
-/// The S3 bucket to run against, if `.ci/s3-moto` named one.
-fn bucket() -> Option<String> {
-    std::env::var("TESSERA_S3_BUCKET").ok()
-}
-
-/// A prefix no other test or run uses.
-fn unique_prefix(test: &str) -> String {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    format!("{test}-{}-{nanos}", std::process::id())
-}
-
-/// The address of a store under `prefix`: in the S3 bucket, or else in the
-/// directory `root` (which every process of the test shares).
-fn url(prefix: &str, root: &Path) -> String {
-    match bucket() {
-        Some(bucket) => format!("s3://{bucket}/{prefix}"),
-        None => format!("file://{}/{prefix}", root.display()),
-    }
-}
-
-/// A client of the backend itself (no Tessera), rooted where [`url`]'s
-/// addresses are.
-fn raw_backend(root: &Path) -> Arc<dyn ObjectStore> {
-    match bucket() {
-        Some(bucket) => Arc::new(
-            AmazonS3Builder::from_env()
-                .with_bucket_name(bucket)
-                .build()
-                .expect("S3 client"),
-        ),
-        None => Arc::new(LocalFileSystem::new_with_prefix(root).expect("file system store")),
-    }
-}
 
 fn open(url: &str, cache: &Path) -> Store {
     Store::builder(url)
@@ -185,7 +146,7 @@ fn assert_every_commit(store: &Store) {
 #[test]
 fn compaction_beside_writer_processes_loses_nothing() {
     let caches = tempfile::tempdir().expect("tempdir");
-    let url = url(&unique_prefix("compaction"), caches.path());
+    let url = shared_store_url(&unique_prefix("compaction"), caches.path());
     let compactor = Store::builder(&url)
         .cache_dir(caches.path().join("compactor"))
         .remote_gc_grace(SHORT_GC_GRACE)
@@ -260,7 +221,7 @@ fn child_acking_writer() {
 #[test]
 fn killed_writer_processes_lose_no_acknowledged_commit() {
     let caches = tempfile::tempdir().expect("tempdir");
-    let url = url(&unique_prefix("killed"), caches.path());
+    let url = shared_store_url(&unique_prefix("killed"), caches.path());
     drop(open(&url, &caches.path().join("creator")));
     let exe = std::env::current_exe().expect("test binary");
     let mut acknowledged = Vec::new();
@@ -340,7 +301,7 @@ fn killed_writer_processes_lose_no_acknowledged_commit() {
 #[test]
 fn several_writer_processes_lose_no_commit() {
     let caches = tempfile::tempdir().expect("tempdir");
-    let url = url(&unique_prefix("writers"), caches.path());
+    let url = shared_store_url(&unique_prefix("writers"), caches.path());
     let reader = open(&url, &caches.path().join("reader"));
     for mut child in spawn_writers(&url, caches.path(), &[]) {
         assert!(
@@ -368,11 +329,14 @@ fn several_writer_processes_lose_no_commit() {
 fn the_server_enforces_conditional_creates() {
     let prefix = unique_prefix("conditional");
     let caches = tempfile::tempdir().expect("tempdir");
-    let store = open(&url(&prefix, caches.path()), &caches.path().join("cache"));
+    let store = open(
+        &shared_store_url(&prefix, caches.path()),
+        &caches.path().join("cache"),
+    );
     store
         .put(&assets()[0], &key(0, 0), &b"first"[..])
         .expect("put");
-    let backend = raw_backend(caches.path());
+    let backend = shared_backend(caches.path());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -410,7 +374,7 @@ fn the_server_enforces_conditional_creates() {
 #[test]
 fn a_held_blob_outlives_the_eviction_of_its_object() {
     let caches = tempfile::tempdir().expect("tempdir");
-    let url = url(&unique_prefix("eviction"), caches.path());
+    let url = shared_store_url(&unique_prefix("eviction"), caches.path());
     let writer = open(&url, &caches.path().join("writer"));
     for n in 0..3u8 {
         writer
