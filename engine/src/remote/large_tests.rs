@@ -43,6 +43,20 @@ fn faulty() -> (Arc<FaultyStore>, Arc<dyn ObjectStore>) {
 }
 
 /// The data objects in the store, by name, with their sizes.
+/// `error` is the typed failure of an upload whose retries are spent.
+fn assert_upload_failed(error: &Error) {
+    assert!(
+        matches!(
+            error,
+            Error::ObjectStore {
+                operation: "upload",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+}
+
 fn data_objects(store: &Arc<dyn ObjectStore>) -> Vec<(String, u64)> {
     use futures::TryStreamExt;
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -191,16 +205,7 @@ fn a_failed_part_aborts_the_upload_and_commits_nothing() {
     let error = writer
         .put(&asset(), &day(2), large(3))
         .expect_err("every upload fails at its second part");
-    assert!(
-        matches!(
-            error,
-            Error::ObjectStore {
-                operation: "upload",
-                ..
-            }
-        ),
-        "{error:?}"
-    );
+    assert_upload_failed(&error);
     let attempts = u64::from(quick_retry().attempts);
     assert_eq!(faulty.multipart().aborts(), attempts, "every try aborted");
     assert_eq!(faulty.multipart().completes(), 0);
@@ -250,16 +255,7 @@ fn a_failed_complete_aborts_and_commits_nothing() {
     let error = writer
         .put(&asset(), &day(1), large(6))
         .expect_err("no upload completes");
-    assert!(
-        matches!(
-            error,
-            Error::ObjectStore {
-                operation: "upload",
-                ..
-            }
-        ),
-        "{error:?}"
-    );
+    assert_upload_failed(&error);
     assert_eq!(
         faulty.multipart().aborts(),
         u64::from(quick_retry().attempts)
