@@ -24,7 +24,7 @@ pub enum Durability {
     Buffered,
 }
 
-/// The longest a leader waits for announced writers to join its sync.
+/// The longest a leader waits for writers to join its sync.
 const GATHER_WAIT: Duration = Duration::from_micros(100);
 
 #[derive(Default)]
@@ -34,25 +34,52 @@ struct State {
     syncing: bool,
     /// Announced writers still writing (not yet waiting for a sync).
     writing: u64,
+    /// How many tickets the last successful sync made durable.
+    last_group: u64,
 }
 
 /// Shares one sync among every caller that arrives while it is pending.
 ///
 /// A caller takes a ticket after its write is complete; a leader syncs for every
 /// ticket issued before it started, so no caller returns before a sync that
-/// began after its write. A writer may announce itself before it writes
-/// ([`GroupCommit::announce`]): a leader then waits, at most
-/// [`GATHER_WAIT`], for the announced writers to take their tickets, so that
-/// concurrent writers share one sync instead of alternating between two. A failed or panicking sync poisons the store: the
-/// leader gets its error, every waiting and later caller an I/O error of the
-/// same kind, and no sync is tried again.
-#[derive(Default)]
+/// began after its write. Before it syncs, a leader waits, at most
+/// [`GATHER_WAIT`], for the writers it expects: those announced
+/// ([`GroupCommit::announce`]) and still writing, and as many tickets as the
+/// last sync made durable (the writers it released are usually about to
+/// write again, and on few cores most are not yet running when the next
+/// leader looks). Concurrent writers then share one sync instead of
+/// alternating between two; a lone writer, whose last group was itself,
+/// never waits. A failed or panicking sync poisons the store: the leader gets
+/// its error, every waiting and later caller an I/O error of the same kind,
+/// and no sync is tried again.
 pub(crate) struct GroupCommit {
     state: Mutex<State>,
+    /// The longest a leader gathers ([`GATHER_WAIT`]; longer in tests).
+    gather_wait: Duration,
+    /// Signalled when a sync ends.
     done: Condvar,
+    /// Signalled when a writer takes its ticket or withdraws (wakes only a
+    /// gathering leader, not every writer waiting for the sync).
+    arrived: Condvar,
+}
+
+impl Default for GroupCommit {
+    fn default() -> Self {
+        Self::gathering_for(GATHER_WAIT)
+    }
 }
 
 impl GroupCommit {
+    /// A group whose leaders gather for at most `gather_wait`.
+    fn gathering_for(gather_wait: Duration) -> Self {
+        Self {
+            state: Mutex::default(),
+            gather_wait,
+            done: Condvar::new(),
+            arrived: Condvar::new(),
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -74,6 +101,7 @@ impl GroupCommit {
         let mut state = self.lock();
         state.requested += 1;
         let ticket = state.requested;
+        self.arrived.notify_all();
         self.wait_or_lead(state, ticket, poison, what, &sync)
     }
 
@@ -115,6 +143,7 @@ impl GroupCommit {
             state = self.lock();
             state.syncing = false;
             if outcome.is_ok() {
+                state.last_group = target.saturating_sub(state.durable);
                 state.durable = state.durable.max(target);
             }
             self.done.notify_all();
@@ -122,16 +151,17 @@ impl GroupCommit {
         }
     }
 
-    /// Lets the announced writers take their tickets before a sync starts:
-    /// waits until none is still writing, or [`GATHER_WAIT`] has passed.
+    /// Lets the expected writers take their tickets before a sync starts:
+    /// waits until no announced writer is still writing and as many tickets
+    /// wait as the last sync made durable, or the gathering time has passed.
     fn gather<'a>(&'a self, mut state: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
-        let deadline = Instant::now() + GATHER_WAIT;
-        while state.writing > 0 {
+        let deadline = Instant::now() + self.gather_wait;
+        while state.writing > 0 || state.requested - state.durable < state.last_group {
             let Some(left) = deadline.checked_duration_since(Instant::now()) else {
                 break;
             };
             state = self
-                .done
+                .arrived
                 .wait_timeout(state, left)
                 .unwrap_or_else(PoisonError::into_inner)
                 .0;
@@ -161,7 +191,7 @@ impl Announced<'_> {
         state.writing -= 1;
         state.requested += 1;
         let ticket = state.requested;
-        group.done.notify_all();
+        group.arrived.notify_all();
         group.wait_or_lead(state, ticket, poison, what, &sync)
     }
 }
@@ -170,7 +200,7 @@ impl Drop for Announced<'_> {
     /// Withdraws the announcement (the write failed before its commit).
     fn drop(&mut self) {
         self.group.lock().writing -= 1;
-        self.group.done.notify_all();
+        self.group.arrived.notify_all();
     }
 }
 
@@ -266,6 +296,39 @@ mod tests {
             .commit(&Poison::default(), Path::new("test"), || Ok(()))
             .expect("the stalled writer commits too");
         assert_eq!(group.lock().writing, 0);
+    }
+
+    #[test]
+    fn a_leader_waits_for_as_many_writers_as_the_last_sync_released() {
+        let group = GroupCommit::gathering_for(Duration::from_secs(30));
+        let syncs = AtomicU64::new(0);
+        let sync = || {
+            syncs.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        };
+        let poison = Poison::default();
+        let what = Path::new("test");
+        let (first, second) = (group.announce(), group.announce());
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                second.commit(&poison, what, sync).expect("sync");
+                // The next round: this writer comes late.
+                std::thread::sleep(Duration::from_millis(50));
+                group.commit(&poison, what, sync).expect("sync");
+            });
+            first.commit(&poison, what, sync).expect("sync");
+            assert_eq!(
+                group.lock().last_group,
+                2,
+                "one sync made both writes durable"
+            );
+            group.commit(&poison, what, sync).expect("sync");
+        });
+        assert_eq!(
+            syncs.load(Ordering::SeqCst),
+            2,
+            "the leader of the second round synced without the late writer"
+        );
     }
 
     fn waiters_of(
