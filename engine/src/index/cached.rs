@@ -18,12 +18,11 @@
 //! never cached after that change.
 
 use std::collections::HashMap;
-use std::hash::BuildHasher;
 use std::ops::Bound;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
-use std::collections::hash_map::RandomState;
+use ahash::RandomState;
 
 use super::{IndexBackend, IndexOp, Visit};
 use crate::error::Result;
@@ -37,7 +36,7 @@ const SHARDS: usize = 16;
 /// megabytes of small index records).
 const SHARD_CAPACITY: usize = 4096;
 
-type Shard = HashMap<Box<[u8]>, Arc<[u8]>>;
+type Shard = HashMap<Box<[u8]>, Arc<[u8]>, RandomState>;
 
 /// An index backend whose point reads go through an in-memory cache.
 pub(crate) struct Cached {
@@ -57,7 +56,7 @@ impl Cached {
         Self {
             inner,
             hasher: RandomState::new(),
-            shards: (0..SHARDS).map(|_| RwLock::new(Shard::new())).collect(),
+            shards: (0..SHARDS).map(|_| RwLock::new(Shard::default())).collect(),
             generation: AtomicU64::new(0),
             applying: Mutex::new(()),
         }

@@ -9,6 +9,8 @@
 //! it holds [`CAPACITY`] schemas it starts over.
 
 use std::collections::HashMap;
+
+use ahash::RandomState;
 use std::sync::{Arc, LazyLock, PoisonError, RwLock};
 
 use arrow_ipc::convert::try_fb_to_schema;
@@ -36,8 +38,10 @@ pub(super) struct CachedSchema {
     pub marked: bool,
 }
 
-static CACHE: LazyLock<RwLock<HashMap<Box<[u8]>, CachedSchema>>> =
-    LazyLock::new(|| RwLock::new(HashMap::new()));
+/// Decoded schemas by schema message.
+type Schemas = HashMap<Box<[u8]>, CachedSchema, RandomState>;
+
+static CACHE: LazyLock<RwLock<Schemas>> = LazyLock::new(|| RwLock::new(HashMap::default()));
 
 /// The schema of the IPC file `file`, from its leading schema message.
 ///
