@@ -174,6 +174,8 @@ pub(crate) enum BatchOp<'a> {
         asset: AssetKey,
         partition: PartitionKey,
         source: crate::codec::arrow::MeasuredArrow,
+        data_version: Option<String>,
+        metadata: BTreeMap<String, String>,
     },
     Delete {
         asset: AssetKey,

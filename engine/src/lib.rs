@@ -62,7 +62,7 @@ pub use batch::{Payload, WriteBatch};
 pub use blob::Blob;
 pub use codec::Codec;
 #[cfg(feature = "arrow")]
-pub use codec::arrow::ArrowPartition;
+pub use codec::arrow::{ArrowPartition, ArrowPayload};
 #[cfg(feature = "rkyv")]
 pub use codec::rkyv::{ArchivedBlob, RkyvCheck, RkyvSerialize};
 pub use durability::Durability;

@@ -1,8 +1,9 @@
 //! A large Arrow write makes no copy of the partition on the heap: the IPC
 //! file is encoded straight into the segment. A counting global allocator
 //! measures the most bytes held at once during one 16 MiB `put_arrow`, for
-//! each durability, against the same write through `Payload::arrow` (which
-//! encodes the file into a heap buffer first, and must show it).
+//! each durability, and during the same output through `ArrowIoManager`,
+//! against the same write through `Payload::arrow` (which encodes the file
+//! into a heap buffer first, and must show it).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::Arc;
@@ -11,6 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use arrow_array::{Int64Array, RecordBatch};
 use arrow_schema::{DataType, Field, Schema};
 use tessera_engine::{AssetKey, Durability, PartitionKey, Payload, Store};
+use tessera_io_managers::{ArrowIoManager, IoManager, OutputContext};
 
 /// The system allocator, keeping the bytes currently allocated and the
 /// largest value that reached since the last reset.
@@ -73,10 +75,12 @@ fn a_16_mib_arrow_write_holds_no_copy_of_the_partition() {
     let asset = AssetKey::new(["alloc", "arrow"]).expect("asset");
     for durability in [Durability::Immediate, Durability::Buffered] {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = Store::builder(dir.path())
-            .durability(durability)
-            .open()
-            .expect("open");
+        let store = Arc::new(
+            Store::builder(dir.path())
+                .durability(durability)
+                .open()
+                .expect("open"),
+        );
         // A first write sets up the segment, the index and the caches.
         store
             .put_arrow(
@@ -97,9 +101,35 @@ fn a_16_mib_arrow_write_holds_no_copy_of_the_partition() {
                 .put(&asset, &day, payload)
                 .expect("put of encoded bytes");
         });
+        let manager = ArrowIoManager::new(Arc::clone(&store));
+        let output = OutputContext::builder(asset.clone())
+            .partition_key("2022-07-23")
+            .build();
+        let through_manager = peak_during(|| {
+            manager
+                .handle_output(&output, vec![batch.clone()])
+                .expect("handle_output");
+        });
         assert!(
             streamed < PARTITION / 8,
             "{durability:?}: a streamed 16 MiB write held {streamed} bytes at its peak"
+        );
+        assert!(
+            through_manager < PARTITION / 8,
+            "{durability:?}: a 16 MiB output through ArrowIoManager held {through_manager} \
+             bytes at its peak"
+        );
+        let stored = store
+            .get(&asset, &PartitionKey::new("2022-07-23").expect("key"))
+            .expect("get")
+            .expect("the manager's output is stored");
+        assert_eq!(
+            output
+                .output_metadata()
+                .get("tessera/byte_size")
+                .map(ToString::to_string),
+            Some(stored.len().to_string()),
+            "{durability:?}: the byte size recorded is the stored length"
         );
         assert!(
             buffered_copy >= PARTITION,

@@ -13,9 +13,11 @@ use std::sync::Arc;
 use arrow_array::{Float64Array, Int64Array, RecordBatch, StringArray};
 use arrow_ipc::reader::FileReader;
 use arrow_schema::{DataType, Field, Schema};
-use tessera_engine::{AssetKey, Durability, Error, PartitionKey, Payload, Store, WriteBatch};
-use tessera_tests::backends;
+use tessera_engine::{
+    ArrowPayload, AssetKey, Durability, Error, PartitionKey, Payload, Store, WriteBatch,
+};
 use tessera_tests::power_loss::{Fault, FaultError, IndexChoice, OpKind, RecordingFileIo};
+use tessera_tests::{backends, store_backends};
 
 fn asset() -> AssetKey {
     AssetKey::new(["streamed", "arrow"]).expect("asset")
@@ -260,5 +262,45 @@ fn streamed_overwrites_survive_power_loss_at_every_event() {
             }
         }
         assert!(checked > 10, "{index:?}: only {checked} crash images");
+    }
+}
+
+#[test]
+fn an_arrow_payload_knows_its_stored_length_and_keeps_its_metadata() {
+    // Local stores stream the large payload; on object storage it is encoded
+    // into the log object, with the same metadata.
+    for backend in store_backends() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = backend.open(dir.path(), 1_000);
+        // 10 rows: encoded at once; 100,000 rows (about 3 MiB): streamed.
+        for (rows, streamed) in [(10, false), (100_000, true)] {
+            let written = vec![batch(rows, 5)];
+            let payload = ArrowPayload::new(&written)
+                .expect("payload")
+                .with_metadata("dagster/row_count", rows.to_string())
+                .with_data_version("v7");
+            assert_eq!(payload.is_streamed(), streamed, "{backend:?}, {rows} rows");
+            let len = payload.len();
+            let partition = key(&format!("rows-{rows}"));
+            let mut batch = WriteBatch::new();
+            batch.put_arrow_payload(&asset(), &partition, payload);
+            store.write(batch).expect("write");
+            let blob = store
+                .get(&asset(), &partition)
+                .expect("get")
+                .expect("stored");
+            assert_eq!(blob.len() as u64, len, "{rows} rows: stored length");
+            let encoded = Payload::arrow(&written).expect("encode");
+            assert_eq!(&blob[..], encoded.bytes(), "{rows} rows: same file");
+            let meta = store
+                .meta(&asset(), &partition)
+                .expect("meta")
+                .expect("meta");
+            assert_eq!(meta.data_version.as_deref(), Some("v7"));
+            assert_eq!(
+                meta.metadata.get("dagster/row_count"),
+                Some(&rows.to_string())
+            );
+        }
     }
 }

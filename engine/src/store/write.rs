@@ -183,11 +183,13 @@ fn prepare(batch: WriteBatch<'_>, created_at: DateTime<Utc>) -> Result<Vec<Prepa
                 asset,
                 partition,
                 source,
+                data_version,
+                metadata,
             } => {
                 let described = Described {
                     created_at,
-                    data_version: None,
-                    metadata: std::collections::BTreeMap::new(),
+                    data_version,
+                    metadata,
                 };
                 prepared_put(
                     checked_key(&asset, &partition)?,

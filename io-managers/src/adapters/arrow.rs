@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use arrow_array::RecordBatch;
 use arrow_schema::{Schema, SchemaRef};
-use tessera_engine::{ArrowPartition, AssetKey, Payload, Store};
+use tessera_engine::{ArrowPartition, ArrowPayload, AssetKey, Store};
 
 use super::StoreTarget;
 use crate::context::{InputContext, OutputContext};
@@ -153,7 +153,7 @@ impl IoManager for ArrowIoManager {
 
     fn handle_output(&self, context: &OutputContext, batches: Vec<RecordBatch>) -> Result<()> {
         context.add_output_metadata(ROW_COUNT, row_count(&batches))?;
-        self.target.write_one(context, Payload::arrow(&batches)?)
+        self.target.write_one(context, ArrowPayload::new(&batches)?)
     }
 
     fn handle_range_output(
@@ -165,7 +165,7 @@ impl IoManager for ArrowIoManager {
         let mut payloads = PartitionMap::default();
         for (key, batches) in values {
             context.add_partition_metadata(&key, ROW_COUNT, row_count(&batches))?;
-            payloads.push(key, Payload::arrow(&batches)?);
+            payloads.push(key, ArrowPayload::new(&batches)?);
         }
         self.target.write_range(context, payloads)
     }

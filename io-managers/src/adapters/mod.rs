@@ -11,6 +11,7 @@ mod memory;
 mod path_escape;
 mod rkyv;
 mod store_backed;
+mod stored_payload;
 
 pub use arrow::{ArrowIoManager, ArrowPartitionStream, ConcatenatedBatches};
 pub use arrow_column::ArrowColumnInputManager;

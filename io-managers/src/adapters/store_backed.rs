@@ -3,12 +3,14 @@
 
 use std::sync::Arc;
 
-use tessera_engine::{AssetKey, Blob, Durability, PartitionKey, Payload, Store, WriteBatch};
+use tessera_engine::{AssetKey, Blob, Durability, PartitionKey, Store, WriteBatch};
+
+use super::stored_payload::{StoredPayload, annotate};
 
 use crate::context::{AsOf, InputContext, OutputContext};
 use crate::error::Result;
 use crate::manager::{PartitionMap, StoredValue};
-use crate::metadata::{BYTE_SIZE, Metadata};
+use crate::metadata::BYTE_SIZE;
 
 /// A shared store and the durability its manager writes with.
 #[derive(Debug, Clone)]
@@ -40,33 +42,37 @@ impl StoreTarget {
 
     /// Stores one (unpartitioned or single-partition) output, recording its
     /// byte size as output metadata.
-    pub(crate) fn write_one(&self, context: &OutputContext, payload: Payload<'_>) -> Result<()> {
+    pub(crate) fn write_one<'a>(
+        &self,
+        context: &OutputContext,
+        payload: impl StoredPayload<'a>,
+    ) -> Result<()> {
         let partition = output_partition(context)?;
-        context.add_output_metadata(BYTE_SIZE, payload.bytes().len())?;
+        context.add_output_metadata(BYTE_SIZE, payload.stored_len())?;
         let payload = annotate(payload, context.output_metadata(), context.data_version());
         let mut batch = self.batch();
-        batch.put(context.asset_key(), &partition, payload);
+        payload.put_into(&mut batch, context.asset_key(), &partition);
         self.store.write(batch)?;
         self.note_stored_version(context, partition.as_str(), &partition)
     }
 
     /// Stores one payload per partition of a range output, in one atomic batch.
-    pub(crate) fn write_range(
+    pub(crate) fn write_range<'a, P: StoredPayload<'a>>(
         &self,
         context: &OutputContext,
-        payloads: PartitionMap<Payload<'_>>,
+        payloads: PartitionMap<P>,
     ) -> Result<()> {
         let mut batch = self.batch();
         let mut written = Vec::with_capacity(payloads.len());
         for (key, payload) in payloads {
-            context.add_partition_metadata(&key, BYTE_SIZE, payload.bytes().len())?;
+            context.add_partition_metadata(&key, BYTE_SIZE, payload.stored_len())?;
             let payload = annotate(
                 payload,
                 context.metadata_for_partition(&key),
                 context.partition_data_version(&key),
             );
             let partition = PartitionKey::new(key.clone())?;
-            batch.put(context.asset_key(), &partition, payload);
+            payload.put_into(&mut batch, context.asset_key(), &partition);
             written.push((key, partition));
         }
         self.store.write(batch)?;
@@ -164,18 +170,4 @@ fn output_partition(context: &OutputContext) -> Result<PartitionKey> {
         return Ok(PartitionKey::unpartitioned());
     }
     Ok(PartitionKey::new(context.partition_key()?)?)
-}
-
-fn annotate<'a>(
-    payload: Payload<'a>,
-    metadata: Metadata,
-    data_version: Option<&str>,
-) -> Payload<'a> {
-    let payload = metadata.into_iter().fold(payload, |p, (key, value)| {
-        p.with_metadata(key, value.to_string())
-    });
-    match data_version {
-        Some(version) => payload.with_data_version(version),
-        None => payload,
-    }
 }

@@ -10,6 +10,7 @@
 mod decode;
 mod encode;
 mod mark;
+mod payload;
 mod schemas;
 mod template;
 
@@ -20,6 +21,8 @@ use arrow_schema::SchemaRef;
 use self::decode::{Trust, decode_ipc_file};
 use self::encode::ArrowSource;
 pub(crate) use self::encode::MeasuredArrow;
+pub use self::payload::ArrowPayload;
+use self::payload::{ArrowBody, encoded_payload};
 
 use super::Codec;
 use crate::batch::{BatchOp, Payload, WriteBatch};
@@ -89,22 +92,40 @@ impl WriteBatch<'_> {
         partition: &PartitionKey,
         batches: &[RecordBatch],
     ) -> Result<&mut Self> {
-        let first = batches.first().ok_or_else(no_batch_error)?;
-        let source = ArrowSource::new(&first.schema(), batches)?;
-        if source.len_estimate() < encode::STREAMED_FROM {
-            let bytes = source.encode()?;
-            return Ok(self.put(
+        Ok(self.put_arrow_payload(asset, partition, ArrowPayload::new(batches)?))
+    }
+
+    /// Adds a put of an [`ArrowPayload`] (record batches with metadata and a
+    /// data version), streamed into the segment as [`WriteBatch::put_arrow`]
+    /// streams its batches.
+    pub fn put_arrow_payload(
+        &mut self,
+        asset: &AssetKey,
+        partition: &PartitionKey,
+        payload: ArrowPayload,
+    ) -> &mut Self {
+        let ArrowPayload {
+            body,
+            data_version,
+            metadata,
+        } = payload;
+        match body {
+            ArrowBody::Encoded(bytes) => self.put(
                 asset,
                 partition,
-                Payload::from_tessera_writer(Codec::ArrowIpc, bytes),
-            ));
+                encoded_payload(bytes, data_version, metadata),
+            ),
+            ArrowBody::Streamed(source) => {
+                self.ops.push(BatchOp::PutArrow {
+                    asset: asset.clone(),
+                    partition: partition.clone(),
+                    source,
+                    data_version,
+                    metadata,
+                });
+                self
+            }
         }
-        self.ops.push(BatchOp::PutArrow {
-            asset: asset.clone(),
-            partition: partition.clone(),
-            source: source.measured()?,
-        });
-        Ok(self)
     }
 
     /// The batch with every payload that would be encoded into the segment
@@ -119,12 +140,18 @@ impl WriteBatch<'_> {
                 asset,
                 partition,
                 source,
+                data_version,
+                metadata,
             } = op
             {
                 *op = BatchOp::Put {
                     asset: asset.clone(),
                     partition: partition.clone(),
-                    payload: Payload::from_tessera_writer(Codec::ArrowIpc, source.encode()?),
+                    payload: encoded_payload(
+                        source.encode()?,
+                        data_version.take(),
+                        std::mem::take(metadata),
+                    ),
                 };
             }
         }
