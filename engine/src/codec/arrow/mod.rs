@@ -49,7 +49,10 @@ impl ArrowPartition {
 }
 
 impl Payload<'static> {
-    /// Encodes `batches` (at least one; all of one schema) as an Arrow IPC file.
+    /// Encodes `batches` (at least one; all of one schema) as an Arrow IPC file,
+    /// into a buffer of its own. [`ArrowPayload`] carries the same metadata
+    /// without that copy for a large partition (it is encoded into the
+    /// segment by the write).
     ///
     /// # Errors
     /// [`Error::Encode`] for an empty slice, mismatched schemas or a writer error.

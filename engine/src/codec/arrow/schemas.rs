@@ -9,10 +9,9 @@
 //! it holds [`CAPACITY`] schemas it starts over.
 
 use std::collections::HashMap;
-
-use ahash::RandomState;
 use std::sync::{Arc, LazyLock, PoisonError, RwLock};
 
+use ahash::RandomState;
 use arrow_ipc::convert::try_fb_to_schema;
 use arrow_ipc::root_as_message;
 use arrow_schema::{ArrowError, SchemaRef};
