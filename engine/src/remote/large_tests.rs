@@ -36,6 +36,16 @@ fn handle(store: &Arc<dyn ObjectStore>, cache: &Path, grace: Duration) -> Store 
         .expect("open the store on object storage")
 }
 
+/// A handle whose values of `threshold` bytes or more go to data objects.
+fn with_threshold(store: &Arc<dyn ObjectStore>, cache: &Path, threshold: u64) -> Store {
+    Store::builder(cache)
+        .object_store(Arc::clone(store), PREFIX)
+        .object_store_retry(quick_retry())
+        .remote_large_value_threshold(threshold)
+        .open()
+        .expect("open the store on object storage")
+}
+
 fn faulty() -> (Arc<FaultyStore>, Arc<dyn ObjectStore>) {
     let faulty = Arc::new(FaultyStore::new(in_memory()));
     let store: Arc<dyn ObjectStore> = Arc::clone(&faulty) as Arc<dyn ObjectStore>;
@@ -403,12 +413,7 @@ fn a_commit_is_refused_once_its_upload_is_older_than_half_the_grace() {
 fn the_threshold_is_an_option() {
     let (faulty, store) = faulty();
     let caches = tempfile::tempdir().expect("tempdir");
-    let writer = Store::builder(caches.path().join("w"))
-        .object_store(Arc::clone(&store), PREFIX)
-        .object_store_retry(quick_retry())
-        .remote_large_value_threshold(1000)
-        .open()
-        .expect("open");
+    let writer = with_threshold(&store, &caches.path().join("w"), 1000);
     writer.put(&asset(), &day(1), vec![4u8; 999]).expect("put");
     assert!(data_objects(&store).is_empty(), "below the threshold");
     writer.put(&asset(), &day(2), vec![5u8; 1000]).expect("put");
@@ -423,25 +428,17 @@ fn the_threshold_is_an_option() {
 fn compaction_moves_a_large_value_out_of_a_log_object_into_a_data_object() {
     let store = in_memory();
     let caches = tempfile::tempdir().expect("tempdir");
-    let with_threshold = |name: &str, threshold: u64| {
-        Store::builder(caches.path().join(name))
-            .object_store(Arc::clone(&store), PREFIX)
-            .object_store_retry(quick_retry())
-            .remote_large_value_threshold(threshold)
-            .open()
-            .expect("open")
-    };
-    let old = with_threshold("old", 1 << 20);
+    let old = with_threshold(&store, &caches.path().join("old"), 1 << 20);
     old.put(&asset(), &day(1), vec![6u8; 5000]).expect("put");
     old.put(&asset(), &day(2), vec![7u8; 10]).expect("put");
     old.put(&asset(), &day(2), vec![8u8; 10]).expect("put");
     assert!(data_objects(&store).is_empty(), "all inline");
 
-    let compactor = with_threshold("new", 4096);
+    let compactor = with_threshold(&store, &caches.path().join("new"), 4096);
     let report = compactor.compact().expect("compact");
     assert_eq!(report.moved_versions, 2);
     assert_eq!(data_objects(&store).len(), 1, "the 5000 bytes moved out");
-    let fresh = with_threshold("fresh", 1 << 20);
+    let fresh = with_threshold(&store, &caches.path().join("fresh"), 1 << 20);
     assert_eq!(value(&fresh, 1), Some(vec![6u8; 5000]));
     assert_eq!(value(&fresh, 2), Some(vec![8u8; 10]));
     assert_eq!(
@@ -461,12 +458,7 @@ fn compaction_moves_a_large_value_out_of_a_log_object_into_a_data_object() {
 fn threads_committing_large_values_together_lose_none() {
     let store = in_memory();
     let caches = tempfile::tempdir().expect("tempdir");
-    let writer = Store::builder(caches.path().join("w"))
-        .object_store(Arc::clone(&store), PREFIX)
-        .object_store_retry(quick_retry())
-        .remote_large_value_threshold(1000)
-        .open()
-        .expect("open");
+    let writer = with_threshold(&store, &caches.path().join("w"), 1000);
     let payload = |thread: u32, n: u32| vec![u8::try_from(thread * 10 + n).expect("small"); 3000];
     std::thread::scope(|scope| {
         for thread in 0..6u32 {

@@ -622,23 +622,8 @@ impl Appender<'_, '_> {
                 std::io::Error::other("only a put frame has a payload to stream"),
             ));
         };
-        let seq = self.writer.next_seq;
-        self.writer.next_seq += 1;
-        let mut header = FrameHeader {
-            seq,
-            kind: change.kind,
-            key_len: u32::try_from(change.key.len()).unwrap_or(u32::MAX),
-            described_len: u32::try_from(change.described.len()).unwrap_or(u32::MAX),
-        };
-        let len = header.frame_len();
-        self.make_room(len)?;
-        let active = self.writer.active.as_mut().ok_or_else(no_active)?;
-        let offset = active.head;
-        let segment = active.segment.id();
-        active.head += len;
-        if self.buffer.is_empty() {
-            self.buffer_at = offset;
-        }
+        let (mut header, offset, segment) = self.reserve(change)?;
+        let seq = header.seq;
         let head_at = self.buffer.len();
         header.encode_into(change.key, change.described, &mut self.buffer);
         // No frame header until the payload's crc32 is known: bytes that
@@ -687,6 +672,29 @@ impl Appender<'_, '_> {
 
     /// Appends one frame; returns its sequence number and location.
     fn frame(&mut self, change: &ChangeFrame<'_>) -> Result<(u64, Location)> {
+        let (header, offset, segment) = self.reserve(change)?;
+        let seq = header.seq;
+        header.encode_into(change.key, change.described, &mut self.buffer);
+        if change.payload.len() <= COALESCE_PAYLOAD {
+            self.buffer.extend_from_slice(change.payload);
+            let padded = align64(change.payload.len() as u64) as usize;
+            self.buffer
+                .resize(self.buffer.len() + padded - change.payload.len(), 0);
+        } else {
+            self.flush()?;
+            self.write(change.payload, offset + header.payload_offset())?;
+        }
+        let location = Location {
+            segment,
+            frame_offset: offset,
+        };
+        Ok((seq, location))
+    }
+
+    /// Takes the next sequence number and room for `change`'s frame in the
+    /// active segment (rolling to a new one if needed); returns the frame's
+    /// header, its offset and the segment's id.
+    fn reserve(&mut self, change: &ChangeFrame<'_>) -> Result<(FrameHeader, u64, u64)> {
         let seq = self.writer.next_seq;
         self.writer.next_seq += 1;
         let header = FrameHeader {
@@ -704,21 +712,7 @@ impl Appender<'_, '_> {
         if self.buffer.is_empty() {
             self.buffer_at = offset;
         }
-        header.encode_into(change.key, change.described, &mut self.buffer);
-        if change.payload.len() <= COALESCE_PAYLOAD {
-            self.buffer.extend_from_slice(change.payload);
-            let padded = align64(change.payload.len() as u64) as usize;
-            self.buffer
-                .resize(self.buffer.len() + padded - change.payload.len(), 0);
-        } else {
-            self.flush()?;
-            self.write(change.payload, offset + header.payload_offset())?;
-        }
-        let location = Location {
-            segment,
-            frame_offset: offset,
-        };
-        Ok((seq, location))
+        Ok((header, offset, segment))
     }
 
     /// Rolls to a new segment unless `len` more bytes fit in the active one.
