@@ -39,47 +39,56 @@ pub fn per_op(
     ops: usize,
     f: impl FnOnce() -> crate::error::Result<()>,
 ) -> crate::error::Result<PerOp> {
-    let overhead = kernel_io_overhead()?;
     let region = Region::new(ALLOCATOR);
     let before = kernel_io()?;
     f()?;
     let after = kernel_io()?;
     let heap = region.change();
     let n = ops.max(1) as f64;
+    // `after` counts the reading that took `before` (one `read` of its text),
+    // not its own: that is what to take off.
     let delta = |a: u64, b: u64, own: u64| a.saturating_sub(b).saturating_sub(own) as f64 / n;
     let growth = u64::try_from(heap.bytes_reallocated.max(0)).unwrap_or(0);
     Ok(PerOp {
         allocations: (heap.allocations + heap.reallocations) as f64 / n,
         heap_bytes: (heap.bytes_allocated as u64 + growth) as f64 / n,
-        syscalls: delta(after.0, before.0, overhead.0),
-        kernel_copied: delta(after.1, before.1, overhead.1),
+        syscalls: delta(after.syscalls, before.syscalls, 1),
+        kernel_copied: delta(after.bytes, before.bytes, before.text_len),
     })
 }
 
-/// What one reading of `/proc/self/io` adds to its own counters (its `read`
-/// calls and their bytes), to be taken off every measurement.
-fn kernel_io_overhead() -> crate::error::Result<(u64, u64)> {
-    let first = kernel_io()?;
-    let second = kernel_io()?;
-    Ok((
-        second.0.saturating_sub(first.0),
-        second.1.saturating_sub(first.1),
-    ))
+/// One reading of `/proc/self/io`.
+struct KernelIo {
+    /// `syscr + syscw`.
+    syscalls: u64,
+    /// `rchar + wchar`.
+    bytes: u64,
+    /// The bytes this reading's one `read` call returned.
+    text_len: u64,
 }
 
-/// `(syscr + syscw, rchar + wchar)` of this process.
-fn kernel_io() -> crate::error::Result<(u64, u64)> {
-    let text = std::fs::read_to_string("/proc/self/io")?;
+/// This process's `/proc/self/io`, read with exactly one `read` call (the
+/// file is a few hundred bytes), so that what the reading itself adds to the
+/// counters is known: one call and the text's length.
+fn kernel_io() -> crate::error::Result<KernelIo> {
+    use std::io::Read;
+    let mut buffer = [0u8; 4096];
+    let len = std::fs::File::open("/proc/self/io")?.read(&mut buffer)?;
+    if len == buffer.len() {
+        return Err("/proc/self/io is longer than one read".into());
+    }
+    let text = String::from_utf8_lossy(&buffer[..len]);
     let field = |name: &str| -> u64 {
         text.lines()
             .find_map(|l| l.strip_prefix(name))
             .and_then(|v| v.trim().parse().ok())
             .unwrap_or(0)
     };
-    Ok((
-        field("syscr:") + field("syscw:"),
-        field("rchar:") + field("wchar:"),
-    ))
+    Ok(KernelIo {
+        syscalls: field("syscr:") + field("syscw:"),
+        bytes: field("rchar:") + field("wchar:"),
+        text_len: len as u64,
+    })
 }
 
 /// A [`FileIo`] that performs every call on the real file system and counts
@@ -170,8 +179,20 @@ impl FileIo for CountingIo {
 mod tests {
     use super::*;
 
+    /// `per_op` reads process-wide counters: the tests that call it or do
+    /// file I/O run one at a time, or one's reads and writes land in the
+    /// other's measurement.
+    static PROCESS_COUNTERS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    fn counters_to_myself() -> std::sync::MutexGuard<'static, ()> {
+        PROCESS_COUNTERS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     #[test]
     fn allocations_are_counted_per_op() -> crate::error::Result<()> {
+        let _alone = counters_to_myself();
         let cost = per_op(10, || {
             for i in 0..10 {
                 std::hint::black_box(vec![i as u8; 1000]);
@@ -187,6 +208,7 @@ mod tests {
     fn kernel_copies_are_counted() -> crate::error::Result<()> {
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("f");
+        let _alone = counters_to_myself();
         let cost = per_op(1, || {
             std::fs::write(&path, vec![7u8; 4096])?;
             Ok(())
@@ -198,6 +220,8 @@ mod tests {
 
     #[test]
     fn the_seam_counts_each_kind_of_call() -> std::io::Result<()> {
+        // Its file I/O would land in the other tests' process-wide counters.
+        let _alone = counters_to_myself();
         let dir = tempfile::tempdir()?;
         let io = CountingIo::default();
         let path = dir.path().join("segment");
